@@ -9,6 +9,8 @@
 #include <span>
 #include <stdexcept>
 #include <string>
+#include <string_view>
+#include <utility>
 #include <vector>
 
 namespace spork {
@@ -61,7 +63,26 @@ struct KernelDescriptor {
   uint8_t kernarg_preload_spec_length = 0;  // v5: kernarg_preload
   uint16_t kernarg_preload_spec_offset = 0;
   std::vector<uint8_t> raw;  // the 64 bytes as stored
+
+  // Derived counts, gfx10+/gfx11 meaning. VGPRs are allocated in granules of 8 (wave32)
+  // or 4 (wave64); the SGPR granule field is ignored by gfx10+ hardware (every wave gets
+  // the full SGPR file) but LLVM still writes ceil(sgprs / 8) - 1 there.
+  uint32_t vgpr_granule() const { return enable_wavefront_size32 ? 8 : 4; }
+  uint32_t allocated_vgprs() const { return (rsrc1.GRANULATED_WORKITEM_VGPR_COUNT + 1) * vgpr_granule(); }
+  uint32_t allocated_sgprs() const { return (rsrc1.GRANULATED_WAVEFRONT_SGPR_COUNT + 1) * 8; }
+  uint32_t wavefront_size() const { return enable_wavefront_size32 ? 32 : 64; }
+  // COMPUTE_PGM_RSRC2.LDS_SIZE for group_segment_fixed_size (+ dynamic LDS) bytes, in
+  // granules of `granule_bytes` (gfx11: 512 bytes). LLVM leaves the field 0 in the descriptor.
+  uint32_t lds_size_granules(uint32_t dynamic_lds_bytes = 0, uint32_t granule_bytes = 512) const {
+    uint64_t bytes = uint64_t(group_segment_fixed_size) + dynamic_lds_bytes;
+    return uint32_t((bytes + granule_bytes - 1) / granule_bytes);
+  }
 };
+
+// Decodes a 64-byte kernel descriptor (throws CodeObjectError when bytes.size() != 64).
+KernelDescriptor decode_kernel_descriptor(std::span<const uint8_t> bytes);
+// "gfx1100" for EF_AMDGPU_MACH 0x41; empty for an unknown value.
+std::string_view amdgpu_mach_name(uint32_t mach);
 
 // One kernel argument from the metadata (.args).
 struct KernelArg {
@@ -89,6 +110,19 @@ struct KernelMetadata {
   std::optional<std::array<uint32_t, 3>> reqd_workgroup_size, workgroup_size_hint;
   bool uses_dynamic_stack = false;
   std::string language;
+  // Less common fields (present when the compiler wrote them).
+  std::vector<uint32_t> language_version;              // .language_version, e.g. {2, 0}
+  std::optional<bool> workgroup_processor_mode;        // .workgroup_processor_mode
+  std::optional<bool> uniform_work_group_size;         // .uniform_work_group_size
+  std::string kind;                                    // .kind: normal, init, fini
+  std::string vec_type_hint, device_enqueue_symbol;    // .vec_type_hint, .device_enqueue_symbol
+  uint32_t max_num_workgroups_x = 0, max_num_workgroups_y = 0, max_num_workgroups_z = 0;
+  // The hidden argument of this kind, or nullptr (e.g. "hidden_block_count_x").
+  const KernelArg* find_arg(std::string_view value_kind) const {
+    for (const KernelArg& a : args)
+      if (a.value_kind == value_kind) return &a;
+    return nullptr;
+  }
 };
 
 struct Kernel {
@@ -98,6 +132,12 @@ struct Kernel {
   KernelMetadata metadata;
   // Address of the first instruction in the loaded image.
   uint64_t code_vaddr() const { return descriptor_vaddr + uint64_t(descriptor.kernel_code_entry_byte_offset); }
+};
+
+// One PT_LOAD segment.
+struct Segment {
+  uint64_t vaddr = 0, offset = 0, filesz = 0, memsz = 0;
+  uint32_t flags = 0;  // PF_X = 1, PF_W = 2, PF_R = 4
 };
 
 class CodeObject {
@@ -111,6 +151,20 @@ class CodeObject {
   bool xnack_on() const { return xnack_; }
   bool sramecc_on() const { return sramecc_; }
   uint32_t e_flags() const { return e_flags_; }
+  // Target ID as clang spells it: "gfx1100", "gfx90a:sramecc+:xnack-" (features only when
+  // the object says on/off; "any" and "unsupported" are left out).
+  std::string target_id() const;
+  unsigned abi_version() const { return abi_version_; }
+  // EF_AMDGPU_FEATURE_XNACK_V4 / _SRAMECC_V4: "unsupported", "any", "off" or "on".
+  const std::string& xnack_setting() const { return xnack_setting_; }
+  const std::string& sramecc_setting() const { return sramecc_setting_; }  // EI_ABIVERSION (2 = v4, 3 = v5)
+  // From the metadata note: amdhsa.version and amdhsa.target.
+  const std::vector<uint32_t>& metadata_version() const { return metadata_version_; }
+  const std::string& metadata_target() const { return metadata_target_; }
+  const std::vector<Segment>& segments() const { return segments_; }
+  // R_AMDGPU_RELATIVE64 relocations: (image offset, addend); load_image writes base + addend.
+  const std::vector<std::pair<uint64_t, int64_t>>& relocations() const { return relocations_; }
+  std::span<const uint8_t> bytes() const { return bytes_; }
   const std::vector<Kernel>& kernels() const { return kernels_; }
   const Kernel* find(std::string_view name) const;  // nullptr when absent
   const Kernel& kernel(std::string_view name) const;  // throws naming the kernels it has
@@ -130,6 +184,12 @@ class CodeObject {
   uint32_t e_flags_ = 0;
   std::vector<Kernel> kernels_;
   uint64_t image_size_ = 0;
+  unsigned abi_version_ = 0;
+  std::string xnack_setting_, sramecc_setting_;  // "on", "off", "any", "unsupported"
+  std::vector<uint32_t> metadata_version_;
+  std::string metadata_target_;
+  std::vector<Segment> segments_;
+  std::vector<std::pair<uint64_t, int64_t>> relocations_;
   friend struct CodeObjectParser;
 };
 

@@ -1,0 +1,43 @@
+// GPU time through timer queries (GL_TIME_ELAPSED around a run, GL_TIMESTAMP counters between
+// back-to-back dispatches), and the statistics every benchmark reports.
+#pragma once
+#include <cstddef>
+#include <cstdint>
+#include <vector>
+
+#include "gl_ref/gl.h"
+
+namespace spork::gl {
+
+// A pool of query objects; results are read (waiting for the GPU) after all runs were issued,
+// so reading never stalls the pipeline between runs.
+class TimerQueries {
+ public:
+  explicit TimerQueries(size_t count);
+  ~TimerQueries();
+  TimerQueries(const TimerQueries&) = delete;
+  TimerQueries& operator=(const TimerQueries&) = delete;
+
+  void begin_elapsed(size_t i) const { glBeginQuery(GL_TIME_ELAPSED, ids_[i]); }
+  void end_elapsed() const { glEndQuery(GL_TIME_ELAPSED); }
+  void timestamp(size_t i) const { glQueryCounter(ids_[i], GL_TIMESTAMP); }
+  // The query's result in nanoseconds (elapsed time or timestamp); waits for it.
+  uint64_t result_ns(size_t i) const;
+  size_t size() const { return ids_.size(); }
+
+ private:
+  std::vector<GLuint> ids_;
+};
+
+// Throws Error when the driver has no GL_TIME_ELAPSED / GL_TIMESTAMP counter (0 bits).
+void require_timer_queries();
+
+struct Stats {
+  double median = 0, min = 0, max = 0;
+};
+Stats stats(std::vector<double> v);
+
+// Host wall clock in milliseconds.
+double host_now_ms();
+
+}  // namespace spork::gl

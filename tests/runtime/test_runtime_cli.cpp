@@ -1,0 +1,216 @@
+// `spork run` and `spork info` end to end (the spork binary, on the simulator), with an
+// external-style OpenCL C kernel taking a buffer and every scalar kind.
+#include <doctest/doctest.h>
+
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <random>
+#include <sstream>
+#include <string>
+#include <sys/wait.h>
+#include <vector>
+
+namespace {
+
+struct Result {
+  int code = -1;
+  std::string out, err;
+};
+
+std::string slurp(const std::string& path) {
+  std::ifstream f(path, std::ios::binary);
+  std::stringstream ss;
+  ss << f.rdbuf();
+  return ss.str();
+}
+
+// Runs `spork ARGS` (env prefix allowed) with stdout/stderr captured.
+Result spork(const std::string& args, const std::string& env = "SPORK_DEVICE=sim") {
+  std::string cmd = env + " " + SPORK_EXE + " " + args + " >run.out 2>run.err";
+  int st = std::system(cmd.c_str());
+  Result r;
+  r.code = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+  r.out = slurp("run.out");
+  r.err = slurp("run.err");
+  return r;
+}
+
+template <class T>
+std::vector<T> read_vec(const std::string& path) {
+  std::string s = slurp(path);
+  std::vector<T> v(s.size() / sizeof(T));
+  std::memcpy(v.data(), s.data(), v.size() * sizeof(T));
+  return v;
+}
+
+template <class T>
+void write_vec(const std::string& path, const std::vector<T>& v) {
+  std::ofstream f(path, std::ios::binary);
+  f.write(reinterpret_cast<const char*>(v.data()), std::streamsize(v.size() * sizeof(T)));
+}
+
+bool has(const std::string& s, const std::string& sub) { return s.find(sub) != std::string::npos; }
+
+const std::string kCo = ARGS_KERNEL_CO;
+
+}  // namespace
+
+TEST_CASE("spork run: every argument kind reaches the kernel bit for bit") {
+  std::remove("echo.bin");
+  Result r = spork("run " + kCo +
+                   " echo_args --grid 2 --block 64 --arg buf:1088 --arg i8:-5 --arg i16:-1234 --arg i32:-123456"
+                   " --arg u32:4000000000 --arg i64:-1234567890123 --arg u64:0xFEDCBA9876543210 --arg f32:1.5"
+                   " --arg f64:-2.25 --arg u32:100 --out 0:echo.bin --time");
+  INFO(r.out << r.err);
+  REQUIRE(r.code == 0);
+  CHECK(has(r.out, "gpu time:"));
+  CHECK(has(r.err, "spork simulator"));  // the device line says which device was picked
+  auto v = read_vec<int64_t>("echo.bin");
+  REQUIRE(v.size() == 1088 / 8);
+  CHECK(v[0] == -5);
+  CHECK(v[1] == -1234);
+  CHECK(v[2] == -123456);
+  CHECK(v[3] == 4000000000ll);
+  CHECK(v[4] == -1234567890123ll);
+  CHECK(uint64_t(v[5]) == 0xFEDCBA9876543210ull);
+  float g = 1.5f;
+  uint32_t gb;
+  std::memcpy(&gb, &g, 4);
+  CHECK(v[6] == int64_t(gb));
+  double h = -2.25;
+  int64_t hb;
+  std::memcpy(&hb, &h, 8);
+  CHECK(v[7] == hb);
+  for (int i = 0; i < 100; ++i) CHECK(v[size_t(8 + i)] == i - 123456);
+  for (size_t i = 108; i < v.size(); ++i) CHECK(v[i] == 0);  // zero-filled, never written
+}
+
+TEST_CASE("spork run: buf@FILE inputs, 2-D grid, GTT placement") {
+  const uint32_t W = 37, H = 5;
+  std::mt19937 rng(3);
+  std::uniform_real_distribution<float> u(-4, 4);
+  std::vector<float> x(W * H), y(W * H);
+  for (auto& e : x) e = u(rng);
+  for (auto& e : y) e = u(rng);
+  write_vec("x.bin", x);
+  write_vec("y.bin", y);
+  Result r = spork("run " + kCo + " saxpy_rows --grid 1,5 --block 64 --placement gtt --arg buf@x.bin --arg buf@y.bin"
+                   " --arg f32:2.5 --arg u32:37 --arg u32:5 --out 1:y_out.bin");
+  INFO(r.out << r.err);
+  REQUIRE(r.code == 0);
+  auto got = read_vec<float>("y_out.bin");
+  REQUIRE(got.size() == y.size());
+  size_t bad = 0;
+  for (size_t i = 0; i < y.size(); ++i) bad += got[i] != std::fma(2.5f, x[i], y[i]);
+  CHECK(bad == 0);
+}
+
+TEST_CASE("spork run: embedded kernels (fill with a byte-filled buffer, gemm with --stats and --dump-ib)") {
+  Result r = spork("run gfx1100/fill fill_u32 --grid 2 --block 64 --arg buf:4096:0xEE --arg u32:0x11223344"
+                   " --arg u32:10 --out 0:fill.bin");
+  INFO(r.out << r.err);
+  REQUIRE(r.code == 0);
+  auto f = read_vec<uint32_t>("fill.bin");
+  REQUIRE(f.size() == 1024);
+  for (size_t i = 0; i < 10; ++i) CHECK(f[i] == 0x11223344u);
+  for (size_t i = 10; i < f.size(); ++i) CHECK(f[i] == 0xEEEEEEEEu);
+
+  const uint32_t n = 8;
+  std::vector<float> A(n * n), B(n * n);
+  for (uint32_t i = 0; i < n * n; ++i) {
+    A[i] = float(int(i % 7) - 3);
+    B[i] = float(int(i % 5) - 2) * 0.5f;
+  }
+  write_vec("A.bin", A);
+  write_vec("B.bin", B);
+  std::remove("ib.bin");
+  r = spork("run gfx1100/gemm gemm --grid 1,1 --block 16,16 --arg buf@A.bin --arg buf@B.bin --arg buf:256:0xFF"
+            " --arg u32:8 --arg u32:8 --arg u32:8 --out 2:C.bin --stats --dump-ib ib.bin");
+  INFO(r.out << r.err);
+  REQUIRE(r.code == 0);
+  CHECK(has(r.out, "stats:"));
+  CHECK(has(r.out, "valu_util"));
+  auto C = read_vec<float>("C.bin");
+  REQUIRE(C.size() == 64);
+  for (uint32_t i = 0; i < n; ++i)
+    for (uint32_t j = 0; j < n; ++j) {
+      double ref = 0;
+      for (uint32_t k = 0; k < n; ++k) ref += double(A[i * n + k]) * B[k * n + j];
+      CHECK(C[i * n + j] == doctest::Approx(ref).epsilon(1e-6));  // small integers and halves: exact in FP32
+    }
+  auto ib = read_vec<uint32_t>("ib.bin");
+  REQUIRE(ib.size() > 8);
+  CHECK((ib[0] >> 30) == 3u);  // a type-3 PM4 packet header
+}
+
+TEST_CASE("spork run: errors name the problem and exit non-zero") {
+  Result r = spork("run " + kCo + " no_such_kernel --grid 1 --block 1");
+  CHECK(r.code != 0);
+  CHECK(has(r.err, "echo_args"));  // lists the kernels there are
+
+  r = spork("run " + kCo + " poke --grid 1 --block 32 --arg buf:64 --arg u32:1");
+  CHECK(r.code != 0);
+  CHECK(has(r.err, "takes 3 arguments, got 2"));
+
+  r = spork("run " + kCo + " poke --grid 1 --block 32 --arg i32:5 --arg u32:1 --arg u32:1");
+  CHECK(r.code != 0);
+  CHECK(has(r.err, "argument 0 'p'"));
+
+  r = spork("run " + kCo + " poke --grid 1 --block 32 --arg buf:64 --arg u64:1 --arg u32:1");
+  CHECK(r.code != 0);
+  CHECK(has(r.err, "argument 1 'stride'"));
+
+  r = spork("run " + kCo + " poke --grid 1 --block 32 --arg buf:64 --arg i8:300 --arg u32:1");
+  CHECK(r.code != 0);
+  CHECK(has(r.err, "i8:300"));
+
+  r = spork("run " + kCo + " poke --grid 1 --block 32 --arg buf:64 --arg q32:1 --arg u32:1");
+  CHECK(r.code != 0);
+  CHECK(has(r.err, "unknown type 'q32'"));
+
+  // Buffer too small: element 4194304 lies 16 MiB past a 64-byte buffer -> VM fault reported.
+  r = spork("run " + kCo + " poke --grid 1 --block 32 --arg buf:64 --arg u32:4194304 --arg u32:2");
+  INFO(r.err);
+  CHECK(r.code != 0);
+  CHECK((has(r.err, "fault") || has(r.err, "Fault")));
+
+  r = spork("run " + kCo + " poke --grid 1 --block 32 --arg buf:64 --arg u32:1 --arg u32:1",
+            "SPORK_DEVICE=/dev/dri/renderD999");
+  CHECK(r.code != 0);
+  CHECK(has(r.err, "renderD999"));
+
+  r = spork("run " + kCo + " poke --grid 0 --block 32 --arg buf:64 --arg u32:1 --arg u32:1");
+  CHECK(r.code != 0);
+  CHECK(has(r.err, "--grid"));
+
+  // The next run works.
+  r = spork("run " + kCo + " poke --grid 1 --block 32 --arg buf:128 --arg u32:1 --arg u32:32 --out 0:poke.bin");
+  CHECK(r.code == 0);
+  auto p = read_vec<uint32_t>("poke.bin");
+  REQUIRE(p.size() == 32);
+  CHECK(p[31] == 0xC0FFEEu + 31);
+}
+
+TEST_CASE("spork info --json lists every piece, absent ones with a reason") {
+  Result r = spork("info --json");
+  INFO(r.err);
+  REQUIRE(r.code == 0);
+  auto j = nlohmann::json::parse(r.out);
+  CHECK(j["simulator"]["present"] == true);
+  CHECK(j["simulator"]["models"] == "gfx1100");
+  CHECK(j["amdgpu"].contains("nodes"));
+  if (j["amdgpu"]["nodes"].empty()) CHECK(j["amdgpu"]["reason"] == "no amdgpu render node found");
+  for (const char* k : {"vulkan", "opengl"}) {
+    INFO(k);
+    REQUIRE(j.contains(k));
+    if (j[k]["present"] == false) CHECK(!j[k]["reason"].get<std::string>().empty());
+  }
+  r = spork("info");
+  CHECK(r.code == 0);
+  CHECK(has(r.out, "simulator:"));
+  CHECK(has(r.out, "vulkan:"));
+}
