@@ -163,7 +163,10 @@ GemmCheck check_gemm(const float* A, const float* B, const float* C, uint32_t M,
   return r;
 }
 
-GemmRunner::GemmRunner(Context& ctx) : ctx_(ctx) {}
+GemmRunner::GemmRunner(Context& ctx) : ctx_(ctx) {
+  ctx_.make_current();
+  require_timer_queries();
+}
 GemmRunner::~GemmRunner() { ctx_.make_current(); }
 
 const ComputeProgram& GemmRunner::program(const GemmTiling& t) {
@@ -279,7 +282,7 @@ GemmResult GemmRunner::run(uint32_t M, uint32_t N, uint32_t K, const GemmTiling&
   glFinish();
   res.host_ms = (host_now_ms() - t0) / repeat;
   check_gl("GEMM timed runs");
-  for (unsigned r = 0; r < repeat; ++r) res.ms.push_back(double(q.result_ns(2 * r + 1) - q.result_ns(2 * r)) * 1e-6);
+  for (unsigned r = 0; r < repeat; ++r) res.ms.push_back(q.span_ms(2 * r, 2 * r + 1));
   res.gpu = stats(res.ms);
   res.gflops = res.gpu.median > 0 ? 2.0 * M * N * K / (res.gpu.median * 1e6) : 0;
 

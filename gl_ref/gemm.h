@@ -49,7 +49,7 @@ struct GemmResult {
   GemmTiling tiling;       // as run (vec resolved)
   BufferKind kind = BufferKind::StorageNone;
   unsigned sets = 1;       // rotating buffer sets (A, B, C each)
-  std::vector<double> ms;  // GPU time of each timed run (GL_TIME_ELAPSED)
+  std::vector<double> ms;  // GPU time of each timed run (GL_TIMESTAMP before and after)
   Stats gpu;               // of ms
   double host_ms = 0;      // host wall time per run, issue to glFinish
   double gflops = 0;       // 2*M*N*K / median

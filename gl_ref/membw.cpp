@@ -38,6 +38,7 @@ const char* membw_op_name(MembwOp op) {
 
 MembwRunner::MembwRunner(Context& ctx) : ctx_(ctx) {
   ctx_.make_current();
+  require_timer_queries();
   std::string_view src = shader("membw.comp");
   Defines common = {{"LOCAL_SIZE", std::to_string(kLocal) + "u"}, {"UNROLL", std::to_string(kUnroll) + "u"}};
   auto with = [&](const char* op) {
@@ -136,7 +137,7 @@ MembwResult MembwRunner::run(BufferKind kind, MembwOp op, size_t bytes, unsigned
   glFinish();
   res.host_ms = (host_now_ms() - t0) / repeat;
   check_gl("membw timed runs");
-  for (unsigned r = 0; r < repeat; ++r) res.ms.push_back(double(q.result_ns(2 * r + 1) - q.result_ns(2 * r)) * 1e-6);
+  for (unsigned r = 0; r < repeat; ++r) res.ms.push_back(q.span_ms(2 * r, 2 * r + 1));
   res.gpu = stats(res.ms);
   res.gbps = res.gpu.median > 0 ? double(res.bytes_moved) / (res.gpu.median * 1e6) : 0;
 
@@ -173,6 +174,7 @@ DispatchResult measure_dispatch(Context& ctx, unsigned count, unsigned repeat) {
   ctx.make_current();
   if (count == 0) count = 1;
   if (repeat == 0) repeat = 1;
+  require_timer_queries();
   DispatchResult res;
   res.count = count;
   ComputeProgram prog(shader("dispatch.comp"), {}, "dispatch.comp");
@@ -199,7 +201,7 @@ DispatchResult measure_dispatch(Context& ctx, unsigned count, unsigned repeat) {
     issued += count;
   }
   for (unsigned r = 0; r < repeat; ++r) {
-    double ms = double(q.result_ns(2 * r + 1) - q.result_ns(2 * r)) * 1e-6;
+    double ms = q.span_ms(2 * r, 2 * r + 1);
     res.gpu_ms.push_back(ms);
     gpu_per.push_back(ms / count);
   }

@@ -23,7 +23,7 @@ struct MembwResult {
   size_t buffer_bytes = 0;   // size of each buffer (copy uses two of this kind)
   uint64_t bytes_moved = 0;  // per run, counted as bytes read + bytes written
   unsigned sets = 1;         // buffer sets rotated over (sets * bytes >= 256 MiB where possible, at most 8)
-  std::vector<double> ms;    // GPU time of each timed run (GL_TIME_ELAPSED)
+  std::vector<double> ms;    // GPU time of each timed run (GL_TIMESTAMP before and after)
   Stats gpu;
   double host_ms = 0;        // host wall time per run, issue to glFinish
   double gbps = 0;           // bytes_moved / median, 1 GB = 1e9 bytes

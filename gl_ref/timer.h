@@ -1,5 +1,5 @@
-// GPU time through timer queries (GL_TIME_ELAPSED around a run, GL_TIMESTAMP counters between
-// back-to-back dispatches), and the statistics every benchmark reports.
+// GPU time through GL_TIMESTAMP queries (glQueryCounter before and after a run: the timestamp is
+// taken when all earlier commands are complete), and the statistics every benchmark reports.
 #pragma once
 #include <cstddef>
 #include <cstdint>
@@ -18,18 +18,18 @@ class TimerQueries {
   TimerQueries(const TimerQueries&) = delete;
   TimerQueries& operator=(const TimerQueries&) = delete;
 
-  void begin_elapsed(size_t i) const { glBeginQuery(GL_TIME_ELAPSED, ids_[i]); }
-  void end_elapsed() const { glEndQuery(GL_TIME_ELAPSED); }
   void timestamp(size_t i) const { glQueryCounter(ids_[i], GL_TIMESTAMP); }
-  // The query's result in nanoseconds (elapsed time or timestamp); waits for it.
+  // The query's timestamp in nanoseconds; waits for it.
   uint64_t result_ns(size_t i) const;
+  // Timestamp query end minus timestamp query begin, in ms; throws Error if time ran backwards.
+  double span_ms(size_t begin, size_t end) const;
   size_t size() const { return ids_.size(); }
 
  private:
   std::vector<GLuint> ids_;
 };
 
-// Throws Error when the driver has no GL_TIME_ELAPSED / GL_TIMESTAMP counter (0 bits).
+// Throws Error when the driver has no GL_TIMESTAMP counter (0 bits).
 void require_timer_queries();
 
 struct Stats {

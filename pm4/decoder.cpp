@@ -204,8 +204,13 @@ std::string format(const Decoding& dec) {
     if (!d.summary.empty()) s += "  " + d.summary;
     s += '\n';
     for (const DecodedRegister& r : d.registers) {
-      if (r.info)
-        s += strf("          %-34s = 0x%08x  ", r.info->name, r.value) + format_fields(*r.info, r.value) + "\n";
+      if (r.info) {
+        // A register that is one plain value (DATA, SIZE, ...) needs no field breakdown.
+        const bool plain = r.info->fields.size() == 1 && r.info->fields[0].lo == 0;
+        s += strf("          %-34s = 0x%08x", r.info->name, r.value);
+        s += plain ? std::string() : "  " + format_fields(*r.info, r.value);
+        s += "\n";
+      }
       else
         s += strf("          %s[0x%03x] (0x%05x)%*s = 0x%08x\n", space_name(r.space), r.offset, r.byte_address(),
                   r.space == RegSpace::SH ? 12 : 7, "", r.value);

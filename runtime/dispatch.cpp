@@ -161,9 +161,11 @@ DispatchBuilder& DispatchBuilder::add(const Kernel& k, const DispatchParams& p) 
   // + invalidate L2 so it sees what the host and earlier dispatches wrote.
   w.acquire_mem({});
   // 0x20C..0x213 in one run: program address, dispatch packet address, scratch base, RSRC1/2.
-  const uint64_t pkt = p.dispatch_packet_address, scratch = r.tmpring.WAVES ? p.scratch->address : 0;
+  // COMPUTE_DISPATCH_PKT_ADDR is the CP's own AQL bookkeeping (HSA mode); the kernel gets the
+  // dispatch pointer through its user SGPRs, so spork writes 0 there.
+  const uint64_t scratch = r.tmpring.WAVES ? p.scratch->address : 0;
   w.set_regs(COMPUTE_PGM_LO{.DATA = uint32_t(p.code_address >> 8)}, COMPUTE_PGM_HI{.DATA = uint32_t(p.code_address >> 40)},
-             COMPUTE_DISPATCH_PKT_ADDR_LO{.DATA = uint32_t(pkt)}, COMPUTE_DISPATCH_PKT_ADDR_HI{.DATA = uint32_t(pkt >> 32)},
+             COMPUTE_DISPATCH_PKT_ADDR_LO{}, COMPUTE_DISPATCH_PKT_ADDR_HI{},
              COMPUTE_DISPATCH_SCRATCH_BASE_LO{.DATA = uint32_t(scratch >> 8)},
              COMPUTE_DISPATCH_SCRATCH_BASE_HI{.DATA = uint32_t(scratch >> 40)}, r.rsrc1, r.rsrc2);
   // 0x215..0x21A: limits, CU masks of SE0-3 (every CU), scratch ring size.

@@ -10,7 +10,7 @@
 // Per dispatch:
 //   ACQUIRE_MEM (invalidate I$/K$/V$/GL1, write back + invalidate L2)
 //   SET_SH_REG COMPUTE_PGM_LO .. COMPUTE_PGM_RSRC2 (one run): code address >> 8 (256-byte aligned),
-//              dispatch packet address, scratch base >> 8 (0 without), RSRC1, RSRC2 from the
+//              dispatch packet address (0: the kernel reads its SGPRs), scratch base >> 8 (0 without), RSRC1, RSRC2 from the
 //              descriptor with LDS_SIZE filled from the LDS need (512-byte granules)
 //   SET_SH_REG COMPUTE_RESOURCE_LIMITS .. STATIC_THREAD_MGMT_SE3: limits, CU masks (all), TMPRING_SIZE
 //              (WAVES, WAVESIZE in 256-byte units; 0 without scratch)
@@ -49,7 +49,7 @@ struct ScratchArea {
 };
 
 struct DispatchParams {
-  LaunchGeometry geometry;        // grid (workgroups), workgroup size, start, global offset
+  LaunchGeometry geometry{};      // grid (workgroups), workgroup size, start, global offset
   uint64_t code_address = 0;      // image base + kernel.code_vaddr()
   uint64_t kernarg_address = 0;   // GPU address of the packed kernarg segment
   uint32_t kernarg_bytes = 0;     // size of that buffer (checked against the kernel's need)

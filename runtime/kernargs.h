@@ -27,9 +27,9 @@ struct Dim3u {
 
 // The geometry of one dispatch as the kernel sees it.
 struct LaunchGeometry {
-  Dim3u grid;       // workgroups in each dimension (DISPATCH_DIRECT counts)
-  Dim3u workgroup;  // work-items per workgroup
-  Dim3u start;      // first workgroup id (COMPUTE_START_*); 0 for ordinary dispatches
+  Dim3u grid{};      // workgroups in each dimension (DISPATCH_DIRECT counts)
+  Dim3u workgroup{};  // work-items per workgroup
+  Dim3u start{0, 0, 0};  // first workgroup id (COMPUTE_START_*); 0 for ordinary dispatches
   // Work-item offset added by get_global_id (OpenCL global_work_offset); hidden_global_offset_*.
   std::array<uint64_t, 3> global_offset{0, 0, 0};
   // Dimensions of the launch (1..3) for hidden_grid_dims and the dispatch packet; 0 = the

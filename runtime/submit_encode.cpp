@@ -68,7 +68,9 @@ void encode_and_submit(DeviceCore& dev, Submission& s, std::vector<PendingDispat
     std::memcpy(data->cpu + pkt_off[i], pkt.data(), pkt.size());
     b.add(k, dp);
   }
-  s.ib = b.finish({.address = data->va + s.fence_offset, .value = s.fence_value});
+  // Pad to the ring's IB size alignment (bytes, from AMDGPU_INFO_HW_IP_INFO), at least 8 dwords.
+  uint32_t align_dw = std::max<uint32_t>(8, info.ib_size_alignment / 4);
+  s.ib = b.finish({.address = data->va + s.fence_offset, .value = s.fence_value}, align_dw);
   uint64_t ib_bytes = s.ib.size() * 4;
   if (ib_bytes > 0xFFFFFFF0ull) throw DeviceError("IB too large (" + std::to_string(ib_bytes) + " bytes): submit fewer dispatches at once");
   auto ibbo = dev.alloc_bo(std::max<uint64_t>(ib_bytes, info.ib_start_alignment), Placement::GTT, winsys::VM_READ);

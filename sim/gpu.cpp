@@ -148,6 +148,7 @@ SubmissionResult Gpu::run(uint64_t seq, const std::vector<IbRef>& ibs, const Gpu
   co.dispatch.threads = opt.shader_threads;
   co.wait_timeout = opt.wait_timeout;
   co.max_ib_depth = opt.max_ib_depth;
+  co.max_packets = opt.max_packets;
   SubmissionError& e = r.error;
   auto where = [&] {
     const CpLocation& l = cp_->last_location();

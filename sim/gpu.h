@@ -36,6 +36,7 @@ struct GpuOptions {
   unsigned shader_threads = 0;  // host threads the shader core uses; 0: one per hardware thread
   std::chrono::milliseconds wait_timeout{5000};  // WAIT_REG_MEM gives up after this (HangError)
   unsigned max_ib_depth = 4;                     // nested INDIRECT_BUFFER calls
+  uint64_t max_packets = CpOptions{}.max_packets;  // per submitted IB; more is reported as a hang
 };
 
 // What the simulator reports about itself (the figures of a gfx1100, Navi 31).

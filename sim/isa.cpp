@@ -220,7 +220,7 @@ bool decode(const uint8_t* p, size_t avail, uint64_t pc, Inst& in, std::string* 
         in.abs = (w0 >> 8) & 7;
         in.opsel = (w0 >> 11) & 0xF;
         if (in.op < 256) {  // VOPC: scalar destination
-          in.sdst = starts(name, "v_cmpx") ? kExecLo : vdst;
+          in.sdst = starts(name, "v_cmpx") ? static_cast<uint16_t>(kExecLo) : static_cast<uint16_t>(vdst);
         } else if (starts(name, "v_readlane") || starts(name, "v_readfirstlane")) {
           in.dst = vdst;
         } else {

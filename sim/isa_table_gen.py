@@ -67,9 +67,9 @@ for op in range(128):  # VOP3P: 11001100 op:7 ...; op_sel_hi default 1,1 (bits 2
     add("VOP3P", op, *combos([0xCC000000 | op << 16 | 1 << 14 | 10, 3 << 27 | 262 << 18 | 260 << 9 | 258],
                              [(1, 0x1FF << 18), (0, 1 << 14)]))
 for op in range(16):  # VOPD X (Y = v_dual_mov_b32)
-    add("VOPDX", op, [0xC8000000 | op << 22 | 8 << 17 | 4 << 9 | 258, 10 << 24 | (5 << 17) | 262, LIT])
+    add("VOPDX", op, *combos([0xC8000000 | op << 22 | 8 << 17 | 4 << 9 | 258, 10 << 24 | (5 << 17) | 262, LIT], [(0, 0xFF << 9)]))
 for op in range(32):  # VOPD Y (X = v_dual_mov_b32)
-    add("VOPDY", op, [0xC8000000 | 8 << 22 | op << 17 | 258, 10 << 24 | (5 << 17) | 8 << 9 | 262, LIT])
+    add("VOPDY", op, *combos([0xC8000000 | 8 << 22 | op << 17 | 258, 10 << 24 | (5 << 17) | 8 << 9 | 262, LIT], [(1, 0xFF << 9)]))
 for op in range(256):  # DS: 110110 op:8 gds offset1 offset0; vdst data1 data0 addr
     add("DS", op, *combos([0xD8000000 | op << 18, 10 << 24 | 4 << 16 | 2 << 8 | 6],
                           [(1, 0xFF << 24), (1, 0xFF << 16), (1, 0xFF << 8), (1, 0xFF)]))

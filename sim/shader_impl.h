@@ -58,6 +58,7 @@ struct XInst {
   const XInst* xa = nullptr;  // VOPD halves
   const XInst* xb = nullptr;
   const isa::Inst* d = nullptr;  // the decoded instruction (messages)
+  const char* note = nullptr;    // why an instruction could not be decoded
 };
 
 // Per worker thread context shared by the waves of the workgroup it runs.

@@ -38,7 +38,8 @@ MembwResult Context::membw(const MembwRequest& req) {
   res.memory = c.describe(type);
   const uint32_t count = uint32_t(bytes / 16);
   const uint32_t max_groups = c.info.type == "CPU" ? 64 : std::min<uint32_t>(65535, c.limits.maxComputeWorkGroupCount[0]);
-  const uint32_t groups = std::max<uint32_t>(1, std::min<uint64_t>((count + kLocal - 1) / kLocal, max_groups));
+  // At least four uvec4s per invocation, so the kernel's 4-way unrolled loop runs.
+  const uint32_t groups = std::max<uint32_t>(1, std::min<uint64_t>((count + 4 * kLocal - 1) / (4 * kLocal), max_groups));
   const uint64_t heap = c.mem.memoryHeaps[c.mem.memoryTypes[type].heapIndex].size;
   const uint64_t per_set = req.op == MembwOp::Read ? bytes + groups * 4ull : 2 * bytes;
   unsigned sets = req.sets;

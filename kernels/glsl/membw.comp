@@ -12,9 +12,13 @@ layout(constant_id = 0) const uint MODE = 0;
 layout(local_size_x_id = 1, local_size_y = 1, local_size_z = 1) in;
 layout(push_constant) uniform Params { uint count; uint seed; } pc;
 
-layout(std430, binding = 0) readonly buffer Src { uvec4 src[]; };
-layout(std430, binding = 1) writeonly buffer Dst { uvec4 dst[]; };
-layout(std430, binding = 1) writeonly buffer DstU { uint dst1[]; };
+// restrict: src and dst never alias, so loads may be issued ahead of earlier stores.
+layout(std430, binding = 0) restrict readonly buffer Src { uvec4 src[]; };
+layout(std430, binding = 1) restrict writeonly buffer Dst { uvec4 dst[]; };
+layout(std430, binding = 1) restrict writeonly buffer DstU { uint dst1[]; };
+
+// Four independent 16-byte accesses in flight per invocation and iteration (coalesced across the
+// grid: element i, i + stride, i + 2*stride, i + 3*stride), then the remainder one at a time.
 
 shared uint partial[gl_WorkGroupSize.x];
 
@@ -22,8 +26,15 @@ void main() {
   const uint stride = gl_NumWorkGroups.x * gl_WorkGroupSize.x;
   uint i = gl_GlobalInvocationID.x;
   if (MODE == 0) {
-    uvec4 s = uvec4(0);
+    uvec4 s = uvec4(0), t = uvec4(0), u = uvec4(0), v = uvec4(0);
+    for (; i + 3 * stride < pc.count; i += 4 * stride) {
+      s += src[i];
+      t += src[i + stride];
+      u += src[i + 2 * stride];
+      v += src[i + 3 * stride];
+    }
     for (; i < pc.count; i += stride) s += src[i];
+    s += t + u + v;
     partial[gl_LocalInvocationID.x] = s.x + s.y + s.z + s.w;
     memoryBarrierShared();
     barrier();
@@ -36,6 +47,13 @@ void main() {
   } else if (MODE == 1) {
     for (; i < pc.count; i += stride) dst[i] = (uvec4(4 * i) + uvec4(0, 1, 2, 3)) ^ uvec4(pc.seed);
   } else {
+    for (; i + 3 * stride < pc.count; i += 4 * stride) {
+      uvec4 a = src[i], b = src[i + stride], c = src[i + 2 * stride], d = src[i + 3 * stride];
+      dst[i] = a;
+      dst[i + stride] = b;
+      dst[i + 2 * stride] = c;
+      dst[i + 3 * stride] = d;
+    }
     for (; i < pc.count; i += stride) dst[i] = src[i];
   }
 }

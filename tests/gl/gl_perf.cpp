@@ -69,7 +69,7 @@ int main(int argc, char** argv) {
       std::vector<GemmTiling> ts;
       for (const std::string& t : tilings) ts.push_back(GemmTiling::parse(t));
       if (ts.empty()) ts.push_back(default_gemm_tiling(i));
-      std::printf("\nGEMM (FP32, GPU time from GL_TIME_ELAPSED, median of %u after %u warm-up)\n", repeat, warmup);
+      std::printf("\nGEMM (FP32, GPU time from GL_TIMESTAMP pairs, median of %u after %u warm-up)\n", repeat, warmup);
       std::printf("%-16s %-40s %10s %10s %10s %10s %9s %9s %9s %s\n", "shape", "tiling", "median_ms", "min_ms", "max_ms",
                   "host_ms", "GFLOP/s", "rel_err", "tol", "check");
       for (const std::string& sh : shapes) {

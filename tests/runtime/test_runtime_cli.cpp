@@ -145,6 +145,11 @@ TEST_CASE("spork run: embedded kernels (fill with a byte-filled buffer, gemm wit
   auto ib = read_vec<uint32_t>("ib.bin");
   REQUIRE(ib.size() > 8);
   CHECK((ib[0] >> 30) == 3u);  // a type-3 PM4 packet header
+  r = spork("pm4 decode ib.bin");  // the dump is what `spork pm4 decode` reads
+  INFO(r.err);
+  CHECK(r.code == 0);
+  CHECK(has(r.out, "DISPATCH_DIRECT"));
+  CHECK(has(r.out, "RELEASE_MEM"));
 }
 
 TEST_CASE("spork run: errors name the problem and exit non-zero") {

@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Runs the OpenGL figures on a lent GPU machine (see docs/PERF.md, "OpenGL"). Expects the
+# binaries in .devbin-gl/ (gl_perf, gl_ref, libquadmath.so.0) and the loader debs in .gl/,
+# both carried; writes logs under $OUT.
+set -uo pipefail
+for f in .gl/*.deb; do dpkg -x "$f" /; done
+ldconfig
+export LD_LIBRARY_PATH=$PWD/.devbin-gl${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
+if [ -f /usr/local/nvidia/share/glvnd/egl_vendor.d/10_nvidia.json ]; then
+  export __EGL_VENDOR_LIBRARY_FILENAMES=/usr/local/nvidia/share/glvnd/egl_vendor.d/10_nvidia.json
+fi
+OUT=${OUT:-/tmp/out}
+mkdir -p "$OUT"
+B=.devbin-gl
+nvidia-smi --query-gpu=name,driver_version,clocks.sm,clocks.mem --format=csv 2>&1 | tee "$OUT/gpu.txt"
+$B/gl_perf --list 2>&1 | tee "$OUT/devices.txt"
+echo "== tests (gl_ref doctest suite) on this driver"
+(cd "$OUT" && timeout 120 "$OLDPWD/$B/gl_ref" 2>&1 | tail -5) | tee "$OUT/tests.txt"
+echo "== GEMM"
+timeout 200 $B/gl_perf --gemm 4096 --tiling 128x128x8/8x8/2 --tiling 64x64x16/4x4/2 --tiling 128x128x16/8x8/2 \
+  --tiling 128x64x8/8x4/2 --repeat 10 --csv "$OUT/gemm4096.csv" 2>&1 | tee "$OUT/gemm4096.txt"
+timeout 200 $B/gl_perf --gemm 8192 --tiling 128x128x8/8x8/2 --tiling 64x64x16/4x4/2 --repeat 10 --ignore-ssbo-limit \
+  --csv "$OUT/gemm8192.csv" 2>&1 | tee "$OUT/gemm8192.txt" | tail -4
+echo "== allocation hints"
+timeout 240 $B/gl_perf --membw 256 --membw 1024 --dispatch 1000 --repeat 10 --ignore-ssbo-limit \
+  --csv "$OUT/membw.csv" 2>&1 | tee "$OUT/membw.txt" | tail -48

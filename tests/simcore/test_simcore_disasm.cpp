@@ -1,0 +1,99 @@
+// Differential test of the gfx11 decoder: every instruction of every code object the
+// build produced (build/**/*.co) is decoded by sim/isa and printed, and the text must
+// match llvm-objdump-19 -d (the oracle) after whitespace normalisation.
+#include <doctest/doctest.h>
+
+#include <array>
+#include <cstdio>
+#include <filesystem>
+#include <memory>
+#include <regex>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "sim/isa.h"
+
+namespace fs = std::filesystem;
+using namespace spork::sim;
+
+namespace {
+std::string run(const std::string& cmd) {
+  std::unique_ptr<FILE, int (*)(FILE*)> p(popen(cmd.c_str(), "r"), pclose);
+  if (!p) return {};
+  std::string out;
+  std::array<char, 65536> buf;
+  size_t n;
+  while ((n = fread(buf.data(), 1, buf.size(), p.get())) > 0) out.append(buf.data(), n);
+  return out;
+}
+std::string norm(std::string s) {
+  std::string r;
+  bool sp = false;
+  for (char c : s) {
+    if (c == ' ' || c == '\t') {
+      sp = true;
+      continue;
+    }
+    if (sp && !r.empty()) r += ' ';
+    sp = false;
+    r += c;
+  }
+  return r;
+}
+std::vector<fs::path> code_objects() {
+  std::vector<fs::path> r;
+  const fs::path root = SPORK_BINARY_DIR;
+  std::error_code ec;
+  for (auto it = fs::recursive_directory_iterator(root, fs::directory_options::skip_permission_denied, ec);
+       it != fs::recursive_directory_iterator(); it.increment(ec)) {
+    if (ec) break;
+    if (it->is_regular_file(ec) && it->path().extension() == ".co") r.push_back(it->path());
+  }
+  return r;
+}
+}  // namespace
+
+TEST_CASE("decoder and disassembler agree with llvm-objdump-19 on every built code object") {
+  const auto cos = code_objects();
+  REQUIRE_MESSAGE(!cos.empty(), "no code objects under " SPORK_BINARY_DIR " (build spork_code_objects first)");
+  const std::regex line(R"(^\t(.*?)\s*// ([0-9A-F]{12,16}): ((?:[0-9A-F]{8} ?)+)\s*$)");
+  size_t total = 0, bad = 0;
+  for (const auto& co : cos) {
+    const std::string dis = run(std::string(SPORK_LLVM_OBJDUMP) + " -d '" + co.string() + "' 2>/dev/null");
+    std::istringstream in(dis);
+    std::string l;
+    while (std::getline(in, l)) {
+      std::smatch m;
+      if (!std::regex_match(l, m, line)) continue;
+      const std::string text = norm(m[1].str());
+      if (text == "s_code_end") continue;  // padding, checked once below
+      std::vector<uint8_t> bytes;
+      std::istringstream ws(m[3].str());
+      std::string w;
+      while (ws >> w) {
+        const uint32_t v = static_cast<uint32_t>(std::stoul(w, nullptr, 16));
+        for (int i = 0; i < 4; ++i) bytes.push_back(static_cast<uint8_t>(v >> (8 * i)));
+      }
+      const uint64_t pc = std::stoull(m[2].str(), nullptr, 16);
+      isa::Inst inst;
+      std::string err;
+      ++total;
+      const bool ok = isa::decode(bytes.data(), bytes.size(), pc, inst, &err);
+      const std::string mine = ok ? norm(isa::disassemble(inst)) : "<decode error: " + err + ">";
+      if (!ok || mine != text || inst.size != bytes.size()) {
+        if (++bad <= 40)
+          MESSAGE(co.filename().string() << " @" << m[2].str() << ": objdump '" << text << "' vs ours '" << mine << "' (size "
+                                         << int(inst.size) << " vs " << bytes.size() << ")");
+      }
+    }
+  }
+  MESSAGE("compared " << total << " instructions from " << cos.size() << " code objects");
+  CHECK(total > 100);
+  CHECK(bad == 0);
+  // s_code_end itself.
+  const uint8_t code_end[4] = {0x00, 0x00, 0x9F, 0xBF};
+  isa::Inst inst;
+  REQUIRE(isa::decode(code_end, 4, 0, inst));
+  CHECK(isa::disassemble(inst) == "s_code_end");
+}
