@@ -7,8 +7,6 @@
 #include <gelf.h>
 #include <libelf.h>
 
-#include <msgpack.hpp>
-
 #include <algorithm>
 #include <cstring>
 #include <fstream>
@@ -16,6 +14,7 @@
 #include <limits>
 #include <map>
 #include <memory>
+#include <msgpack.hpp>
 #include <set>
 
 namespace spork {
@@ -54,28 +53,32 @@ struct MachName {
 };
 // EF_AMDGPU_MACH values (AMDGPUUsage "AMDGPU EF_AMDGPU_MACH Values").
 constexpr MachName kMachNames[] = {
-    {0x020, "gfx600"},         {0x021, "gfx601"},          {0x022, "gfx700"},          {0x023, "gfx701"},
-    {0x024, "gfx702"},         {0x025, "gfx703"},          {0x026, "gfx704"},          {0x028, "gfx801"},
-    {0x029, "gfx802"},         {0x02a, "gfx803"},          {0x02b, "gfx810"},          {0x02c, "gfx900"},
-    {0x02d, "gfx902"},         {0x02e, "gfx904"},          {0x02f, "gfx906"},          {0x030, "gfx908"},
-    {0x031, "gfx909"},         {0x032, "gfx90c"},          {0x033, "gfx1010"},         {0x034, "gfx1011"},
-    {0x035, "gfx1012"},        {0x036, "gfx1030"},         {0x037, "gfx1031"},         {0x038, "gfx1032"},
-    {0x039, "gfx1033"},        {0x03a, "gfx602"},          {0x03b, "gfx705"},          {0x03c, "gfx805"},
-    {0x03d, "gfx1035"},        {0x03e, "gfx1034"},         {0x03f, "gfx90a"},          {0x040, "gfx940"},
-    {0x041, "gfx1100"},        {0x042, "gfx1013"},         {0x043, "gfx1150"},         {0x044, "gfx1103"},
-    {0x045, "gfx1036"},        {0x046, "gfx1101"},         {0x047, "gfx1102"},         {0x048, "gfx1200"},
-    {0x04a, "gfx1151"},        {0x04b, "gfx941"},          {0x04c, "gfx942"},          {0x04e, "gfx1201"},
-    {0x04f, "gfx950"},         {0x051, "gfx9-generic"},    {0x052, "gfx10-1-generic"}, {0x053, "gfx10-3-generic"},
-    {0x054, "gfx11-generic"},  {0x055, "gfx1152"},         {0x058, "gfx1153"},         {0x059, "gfx12-generic"},
+    {0x020, "gfx600"},         {0x021, "gfx601"},       {0x022, "gfx700"},          {0x023, "gfx701"},
+    {0x024, "gfx702"},         {0x025, "gfx703"},       {0x026, "gfx704"},          {0x028, "gfx801"},
+    {0x029, "gfx802"},         {0x02a, "gfx803"},       {0x02b, "gfx810"},          {0x02c, "gfx900"},
+    {0x02d, "gfx902"},         {0x02e, "gfx904"},       {0x02f, "gfx906"},          {0x030, "gfx908"},
+    {0x031, "gfx909"},         {0x032, "gfx90c"},       {0x033, "gfx1010"},         {0x034, "gfx1011"},
+    {0x035, "gfx1012"},        {0x036, "gfx1030"},      {0x037, "gfx1031"},         {0x038, "gfx1032"},
+    {0x039, "gfx1033"},        {0x03a, "gfx602"},       {0x03b, "gfx705"},          {0x03c, "gfx805"},
+    {0x03d, "gfx1035"},        {0x03e, "gfx1034"},      {0x03f, "gfx90a"},          {0x040, "gfx940"},
+    {0x041, "gfx1100"},        {0x042, "gfx1013"},      {0x043, "gfx1150"},         {0x044, "gfx1103"},
+    {0x045, "gfx1036"},        {0x046, "gfx1101"},      {0x047, "gfx1102"},         {0x048, "gfx1200"},
+    {0x04a, "gfx1151"},        {0x04b, "gfx941"},       {0x04c, "gfx942"},          {0x04e, "gfx1201"},
+    {0x04f, "gfx950"},         {0x051, "gfx9-generic"}, {0x052, "gfx10-1-generic"}, {0x053, "gfx10-3-generic"},
+    {0x054, "gfx11-generic"},  {0x055, "gfx1152"},      {0x058, "gfx1153"},         {0x059, "gfx12-generic"},
     {0x05f, "gfx9-4-generic"},
 };
 
 const char* feature_setting(uint32_t v2bits) {
   switch (v2bits) {
-    case 0: return "unsupported";
-    case 1: return "any";
-    case 2: return "off";
-    default: return "on";
+    case 0:
+      return "unsupported";
+    case 1:
+      return "any";
+    case 2:
+      return "off";
+    default:
+      return "on";
   }
 }
 
@@ -83,14 +86,37 @@ const char* feature_setting(uint32_t v2bits) {
 // The runtime must fill every hidden one it is given, so an unknown kind is an error rather
 // than an argument silently left zero.
 const std::set<std::string, std::less<>>& known_value_kinds() {
-  static const std::set<std::string, std::less<>> k = {
-      "by_value", "global_buffer", "dynamic_shared_pointer", "sampler", "image", "pipe", "queue",
-      "hidden_global_offset_x", "hidden_global_offset_y", "hidden_global_offset_z", "hidden_none",
-      "hidden_printf_buffer", "hidden_hostcall_buffer", "hidden_default_queue", "hidden_completion_action",
-      "hidden_multigrid_sync_arg", "hidden_heap_v1", "hidden_block_count_x", "hidden_block_count_y",
-      "hidden_block_count_z", "hidden_group_size_x", "hidden_group_size_y", "hidden_group_size_z",
-      "hidden_remainder_x", "hidden_remainder_y", "hidden_remainder_z", "hidden_grid_dims",
-      "hidden_private_base", "hidden_shared_base", "hidden_queue_ptr", "hidden_dynamic_lds_size"};
+  static const std::set<std::string, std::less<>> k = {"by_value",
+                                                       "global_buffer",
+                                                       "dynamic_shared_pointer",
+                                                       "sampler",
+                                                       "image",
+                                                       "pipe",
+                                                       "queue",
+                                                       "hidden_global_offset_x",
+                                                       "hidden_global_offset_y",
+                                                       "hidden_global_offset_z",
+                                                       "hidden_none",
+                                                       "hidden_printf_buffer",
+                                                       "hidden_hostcall_buffer",
+                                                       "hidden_default_queue",
+                                                       "hidden_completion_action",
+                                                       "hidden_multigrid_sync_arg",
+                                                       "hidden_heap_v1",
+                                                       "hidden_block_count_x",
+                                                       "hidden_block_count_y",
+                                                       "hidden_block_count_z",
+                                                       "hidden_group_size_x",
+                                                       "hidden_group_size_y",
+                                                       "hidden_group_size_z",
+                                                       "hidden_remainder_x",
+                                                       "hidden_remainder_y",
+                                                       "hidden_remainder_z",
+                                                       "hidden_grid_dims",
+                                                       "hidden_private_base",
+                                                       "hidden_shared_base",
+                                                       "hidden_queue_ptr",
+                                                       "hidden_dynamic_lds_size"};
   return k;
 }
 
@@ -272,8 +298,8 @@ const Kernel& CodeObject::kernel(std::string_view name) const {
   if (const Kernel* k = find(name)) return *k;
   std::string have;
   for (const Kernel& k : kernels_) have += (have.empty() ? "" : ", ") + k.name;
-  throw CodeObjectError(origin_ + ": no kernel named '" + std::string(name) + "'; it has: " +
-                        (have.empty() ? "(no kernels)" : have));
+  throw CodeObjectError(origin_ + ": no kernel named '" + std::string(name) +
+                        "'; it has: " + (have.empty() ? "(no kernels)" : have));
 }
 
 std::vector<uint8_t> CodeObject::load_image(uint64_t base) const {
@@ -312,22 +338,33 @@ struct CodeObjectParser {
   void check_ident() {
     const auto& b = co.bytes_;
     if (b.empty()) error("empty file, not a code object");
-    if (b.size() < 4 || std::memcmp(b.data(), "\x7f" "ELF", 4) != 0) error("not an ELF file (bad magic)");
+    if (b.size() < 4 || std::memcmp(b.data(),
+                                    "\x7f"
+                                    "ELF",
+                                    4) != 0)
+      error("not an ELF file (bad magic)");
     if (b.size() < sizeof(Elf64_Ehdr))
-      error("truncated ELF header (" + std::to_string(b.size()) + " bytes, need " + std::to_string(sizeof(Elf64_Ehdr)) + ")");
+      error("truncated ELF header (" + std::to_string(b.size()) + " bytes, need " + std::to_string(sizeof(Elf64_Ehdr)) +
+            ")");
     if (b[EI_CLASS] != ELFCLASS64)
       error(b[EI_CLASS] == ELFCLASS32 ? "32-bit ELF (ELFCLASS32); amdhsa code objects are ELF64"
                                       : "bad ELF class " + std::to_string(b[EI_CLASS]));
-    if (b[EI_DATA] != ELFDATA2LSB) error("big-endian or unknown ELF data encoding; amdhsa code objects are little-endian");
+    if (b[EI_DATA] != ELFDATA2LSB)
+      error("big-endian or unknown ELF data encoding; amdhsa code objects are little-endian");
     if (b[EI_OSABI] != kOsAbiAmdgpuHsa) {
       std::string abi = b[EI_OSABI] == 65 ? " (AMDGPU PAL)" : b[EI_OSABI] == 66 ? " (Mesa3D)" : "";
-      error("ELF OS/ABI " + std::to_string(b[EI_OSABI]) + abi + " is not ELFOSABI_AMDGPU_HSA (64); compile with --target=amdgcn-amd-amdhsa");
+      error("ELF OS/ABI " + std::to_string(b[EI_OSABI]) + abi +
+            " is not ELFOSABI_AMDGPU_HSA (64); compile with --target=amdgcn-amd-amdhsa");
     }
     uint8_t abiv = b[EI_ABIVERSION];
     co.abi_version_ = abiv;
     switch (abiv) {
-      case 2: co.version_ = 4; break;
-      case 3: co.version_ = 5; break;
+      case 2:
+        co.version_ = 4;
+        break;
+      case 3:
+        co.version_ = 5;
+        break;
       default: {
         std::string v = abiv <= 4 ? "code object v" + std::to_string(abiv + 2) : "unknown code object version";
         error(v + " (EI_ABIVERSION " + std::to_string(abiv) +
@@ -338,14 +375,19 @@ struct CodeObjectParser {
     std::memcpy(&eh, b.data(), sizeof eh);
     if (eh.e_machine != kEmAmdgpu)
       error("e_machine " + std::to_string(eh.e_machine) + " is not EM_AMDGPU (224): not an AMD GPU code object");
-    if (eh.e_type == ET_REL) error("relocatable object (ET_REL), not a loadable code object; link it with ld.lld -shared");
+    if (eh.e_type == ET_REL)
+      error("relocatable object (ET_REL), not a loadable code object; link it with ld.lld -shared");
     if (eh.e_type != ET_DYN) error("ELF type " + std::to_string(eh.e_type) + " is not ET_DYN (shared object)");
-    if (eh.e_phnum && eh.e_phentsize != sizeof(Elf64_Phdr)) error("e_phentsize " + std::to_string(eh.e_phentsize) + " is not 56");
-    if (eh.e_shnum && eh.e_shentsize != sizeof(Elf64_Shdr)) error("e_shentsize " + std::to_string(eh.e_shentsize) + " is not 64");
+    if (eh.e_phnum && eh.e_phentsize != sizeof(Elf64_Phdr))
+      error("e_phentsize " + std::to_string(eh.e_phentsize) + " is not 56");
+    if (eh.e_shnum && eh.e_shentsize != sizeof(Elf64_Shdr))
+      error("e_shentsize " + std::to_string(eh.e_shentsize) + " is not 64");
     if (eh.e_phnum && !in_file(eh.e_phoff, uint64_t(eh.e_phnum) * sizeof(Elf64_Phdr)))
-      error("program headers (offset " + hex(eh.e_phoff) + ", " + std::to_string(eh.e_phnum) + " entries) lie outside the file");
+      error("program headers (offset " + hex(eh.e_phoff) + ", " + std::to_string(eh.e_phnum) +
+            " entries) lie outside the file");
     if (eh.e_shnum && !in_file(eh.e_shoff, uint64_t(eh.e_shnum) * sizeof(Elf64_Shdr)))
-      error("section headers (offset " + hex(eh.e_shoff) + ", " + std::to_string(eh.e_shnum) + " entries) lie outside the file");
+      error("section headers (offset " + hex(eh.e_shoff) + ", " + std::to_string(eh.e_shnum) +
+            " entries) lie outside the file");
   }
 
   void parse_target(uint32_t flags) {
@@ -368,10 +410,12 @@ struct CodeObjectParser {
       if (!gelf_getphdr(elf, int(i), &ph)) elf_error("program header " + std::to_string(i));
       if (ph.p_type != PT_LOAD) continue;
       std::string what = "PT_LOAD segment " + std::to_string(i);
-      if (!in_file(ph.p_offset, ph.p_filesz)) error(what + " (offset " + hex(ph.p_offset) + ", size " + hex(ph.p_filesz) + ") lies outside the file");
+      if (!in_file(ph.p_offset, ph.p_filesz))
+        error(what + " (offset " + hex(ph.p_offset) + ", size " + hex(ph.p_filesz) + ") lies outside the file");
       if (ph.p_filesz > ph.p_memsz) error(what + ": p_filesz > p_memsz");
       if (ph.p_vaddr > kMaxImageSize || ph.p_memsz > kMaxImageSize - ph.p_vaddr)
-        error(what + " ends at " + hex(ph.p_vaddr + ph.p_memsz) + ", beyond the " + std::to_string(kMaxImageSize >> 20) + " MiB a code object may span");
+        error(what + " ends at " + hex(ph.p_vaddr + ph.p_memsz) + ", beyond the " +
+              std::to_string(kMaxImageSize >> 20) + " MiB a code object may span");
       co.segments_.push_back({ph.p_vaddr, ph.p_offset, ph.p_filesz, ph.p_memsz, ph.p_flags});
       co.image_size_ = std::max(co.image_size_, ph.p_vaddr + ph.p_memsz);
     }
@@ -408,19 +452,27 @@ struct CodeObjectParser {
       const char* nm = elf_strptr(elf, shstrndx, sh.sh_name);
       std::string name = nm ? nm : "";
       if (sh.sh_type != SHT_NOBITS && !in_file(sh.sh_offset, sh.sh_size))
-        error("section " + std::to_string(elf_ndxscn(scn)) + " '" + name + "' (offset " + hex(sh.sh_offset) + ", size " +
-              hex(sh.sh_size) + ") lies outside the file");
+        error("section " + std::to_string(elf_ndxscn(scn)) + " '" + name + "' (offset " + hex(sh.sh_offset) +
+              ", size " + hex(sh.sh_size) + ") lies outside the file");
       switch (sh.sh_type) {
-        case SHT_DYNSYM: s.dynsym = scn; break;
-        case SHT_SYMTAB: s.symtab = scn; break;
-        case SHT_NOTE: s.notes.push_back(scn); break;
+        case SHT_DYNSYM:
+          s.dynsym = scn;
+          break;
+        case SHT_SYMTAB:
+          s.symtab = scn;
+          break;
+        case SHT_NOTE:
+          s.notes.push_back(scn);
+          break;
         case SHT_RELA:
           if (name == ".rela.dyn" || (sh.sh_flags & SHF_ALLOC)) s.relas.push_back(scn);
           break;
         case SHT_REL:
-          if (sh.sh_flags & SHF_ALLOC) error("section '" + name + "': SHT_REL relocations are not supported (amdhsa uses RELA)");
+          if (sh.sh_flags & SHF_ALLOC)
+            error("section '" + name + "': SHT_REL relocations are not supported (amdhsa uses RELA)");
           break;
-        default: break;
+        default:
+          break;
       }
     }
     return s;
@@ -439,7 +491,8 @@ struct CodeObjectParser {
     if (!scn) error("no symbol table (.dynsym or .symtab): cannot find the kernel descriptors");
     GElf_Shdr sh;
     if (!gelf_getshdr(scn, &sh)) elf_error("symbol table header");
-    if (sh.sh_entsize != sizeof(Elf64_Sym)) error("symbol table entry size " + std::to_string(sh.sh_entsize) + " is not 24");
+    if (sh.sh_entsize != sizeof(Elf64_Sym))
+      error("symbol table entry size " + std::to_string(sh.sh_entsize) + " is not 24");
     Elf_Data* d = section_data(scn, "symbol table");
     std::map<std::string, uint64_t> kds;
     size_t n = d->d_size / sizeof(Elf64_Sym);
@@ -462,7 +515,8 @@ struct CodeObjectParser {
     for (Elf_Scn* scn : s.relas) {
       GElf_Shdr sh;
       if (!gelf_getshdr(scn, &sh)) elf_error("relocation section header");
-      if (sh.sh_entsize != sizeof(Elf64_Rela)) error("relocation entry size " + std::to_string(sh.sh_entsize) + " is not 24");
+      if (sh.sh_entsize != sizeof(Elf64_Rela))
+        error("relocation entry size " + std::to_string(sh.sh_entsize) + " is not 24");
       Elf_Data* d = section_data(scn, "relocation section");
       size_t n = d->d_size / sizeof(Elf64_Rela);
       for (size_t i = 0; i < n; ++i) {
@@ -533,7 +587,8 @@ struct CodeObjectParser {
   }
 
   KernelMetadata parse_kernel(const MetaReader& r, const msgpack::object& o, uint32_t index) {
-    MsgMap m = r.as_map(o, "amdhsa.kernels[" + std::to_string(index) + "]", "amdhsa.kernels[" + std::to_string(index) + "]");
+    MsgMap m =
+        r.as_map(o, "amdhsa.kernels[" + std::to_string(index) + "]", "amdhsa.kernels[" + std::to_string(index) + "]");
     KernelMetadata k;
     k.name = r.str(m, ".name");
     m.where = "kernel '" + k.name + "'";
@@ -553,7 +608,8 @@ struct CodeObjectParser {
     k.workgroup_size_hint = r.opt_dim3(m, ".workgroup_size_hint");
     k.uses_dynamic_stack = r.opt_bool(m, ".uses_dynamic_stack").value_or(false);
     k.language = r.opt_str(m, ".language");
-    if (const msgpack::object* lv = m.find(".language_version")) k.language_version = r.u32_array(m, *lv, ".language_version");
+    if (const msgpack::object* lv = m.find(".language_version"))
+      k.language_version = r.u32_array(m, *lv, ".language_version");
     k.workgroup_processor_mode = r.opt_bool(m, ".workgroup_processor_mode");
     k.uniform_work_group_size = r.opt_bool(m, ".uniform_work_group_size");
     k.kind = r.opt_str(m, ".kind");
@@ -567,7 +623,8 @@ struct CodeObjectParser {
     if (const msgpack::object* args = m.find(".args")) {
       if (args->type != msgpack::type::ARRAY) r.bad(m.where, ".args", "an array");
       for (uint32_t i = 0; i < args->via.array.size; ++i) {
-        MsgMap a = r.as_map(args->via.array.ptr[i], m.where + " argument " + std::to_string(i), m.where + " .args[" + std::to_string(i) + "]");
+        MsgMap a = r.as_map(args->via.array.ptr[i], m.where + " argument " + std::to_string(i),
+                            m.where + " .args[" + std::to_string(i) + "]");
         KernelArg arg;
         arg.name = r.opt_str(a, ".name");
         arg.type_name = r.opt_str(a, ".type_name");
@@ -620,7 +677,8 @@ struct CodeObjectParser {
         error("kernel descriptor " + md.symbol + " at " + hex(k.descriptor_vaddr) + " is not 64-byte aligned");
       const uint8_t* kd = file_bytes_at(k.descriptor_vaddr, kDescriptorSize);
       if (!kd)
-        error("kernel descriptor " + md.symbol + " at " + hex(k.descriptor_vaddr) + " lies outside the loaded file bytes");
+        error("kernel descriptor " + md.symbol + " at " + hex(k.descriptor_vaddr) +
+              " lies outside the loaded file bytes");
       k.descriptor = decode_kernel_descriptor({kd, kDescriptorSize});
       const KernelDescriptor& d = k.descriptor;
       // The code entry must land on 256-byte aligned, executable bytes of the image
@@ -630,14 +688,16 @@ struct CodeObjectParser {
                          : uint64_t(-(off + 1)) < k.descriptor_vaddr;  // -(off+1) avoids INT64_MIN overflow
       uint64_t entry = ok ? k.descriptor_vaddr + uint64_t(off) : 0;
       if (!ok || !in_exec_segment(entry))
-        error("kernel '" + md.name + "': code entry (descriptor + " + std::to_string(off) + ") is not in an executable segment");
+        error("kernel '" + md.name + "': code entry (descriptor + " + std::to_string(off) +
+              ") is not in an executable segment");
       if (entry % 256) error("kernel '" + md.name + "': code entry " + hex(entry) + " is not 256-byte aligned");
       if (md.kernarg_segment_size != d.kernarg_size)
         error("kernel '" + md.name + "': metadata .kernarg_segment_size " + std::to_string(md.kernarg_segment_size) +
               " disagrees with the descriptor's kernarg_size " + std::to_string(d.kernarg_size));
       if (md.group_segment_fixed_size != d.group_segment_fixed_size)
-        error("kernel '" + md.name + "': metadata .group_segment_fixed_size " + std::to_string(md.group_segment_fixed_size) +
-              " disagrees with the descriptor's " + std::to_string(d.group_segment_fixed_size));
+        error("kernel '" + md.name + "': metadata .group_segment_fixed_size " +
+              std::to_string(md.group_segment_fixed_size) + " disagrees with the descriptor's " +
+              std::to_string(d.group_segment_fixed_size));
       k.metadata = std::move(md);
       co.kernels_.push_back(std::move(k));
     }

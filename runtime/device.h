@@ -74,8 +74,11 @@ struct SimStats {
   uint64_t valu_active_lanes = 0, fma_lanes = 0;
   uint64_t bytes_read = 0, bytes_written = 0, lds_bytes = 0;
   uint64_t instructions() const { return salu + valu + vopd + smem + vmem + lds + branch + waitcnt + other; }
-  double valu_util() const { return valu + vopd ? double(valu_active_lanes) / (32.0 * double(valu + vopd)) : 0; }
+  // Active lanes per (non-VOPD) VALU issue over the 32 of a wave32.
+  double valu_util() const { return valu ? double(valu_active_lanes) / (32.0 * double(valu)) : 0; }
+  // Lane-FMAs per wave instruction issued (all kinds).
   double fma_per_inst() const { return instructions() ? double(fma_lanes) / double(instructions()) : 0; }
+  // Share of vector ALU issues that are dual-issued (VOPD).
   double vopd_share() const { return valu + vopd ? double(vopd) / double(valu + vopd) : 0; }
 };
 

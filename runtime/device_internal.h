@@ -46,7 +46,8 @@ struct PendingDispatch {
 struct Submission {
   std::shared_ptr<DeviceCore> dev;
   uint64_t seq = 0;
-  std::shared_ptr<BoState> cmd;  // IB + kernargs + timestamps + fence (GTT)
+  std::shared_ptr<BoState> cmd;  // kernargs + dispatch packets + timestamps + fence (GTT, pooled)
+  std::vector<std::shared_ptr<BoState>> pooled;  // cmd and the IB BO: back to the device's pool when done
   std::vector<std::shared_ptr<BoState>> refs;       // kept alive until done
   std::vector<std::shared_ptr<ModuleState>> modules;
   struct Info {
@@ -64,6 +65,7 @@ struct Submission {
   std::vector<SimStats> stats;
 
   bool wait(std::chrono::nanoseconds timeout);  // throws GpuFaultError
+  void retire();  // done: drop references, return pooled BOs
   std::string summary() const;                   // "gemm grid (4,4,1) block (16,16,1)" / "3 dispatches"
 };
 
@@ -90,9 +92,17 @@ struct DeviceCore : std::enable_shared_from_this<DeviceCore> {
   std::mutex mu;
   std::shared_ptr<ModuleState> copy_module, fill_module;  // embedded helper kernels, loaded on first use
 
+  // GTT BOs for command data and IBs, reused between submissions (BO allocation and VA
+  // mapping cost far more than a dispatch).
+  std::mutex pool_mu;
+  std::vector<std::shared_ptr<BoState>> pool;
+  std::shared_ptr<BoState> acquire_gtt(uint64_t bytes);
+  void release_gtt(std::shared_ptr<BoState> bo);
+
   ~DeviceCore() {
     copy_module.reset();
     fill_module.reset();
+    pool.clear();
   }
   // internal: the BO does not keep the device alive (for BOs the device itself caches).
   std::shared_ptr<BoState> alloc_bo(uint64_t bytes, Placement p, uint32_t perms, bool internal = false);

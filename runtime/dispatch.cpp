@@ -133,8 +133,13 @@ DispatchRegisters dispatch_registers(const Kernel& k, const DispatchParams& p) {
       throw DispatchError(k.name + ": scratch bytes_per_wave " + std::to_string(s.bytes_per_wave) +
                           " must be a multiple of 256 and >= " + std::to_string(need) + " (" +
                           std::to_string(d.private_segment_fixed_size) + " bytes x wave" + std::to_string(wave) + ")");
-    if (s.waves > 4095) throw DispatchError(k.name + ": scratch waves " + std::to_string(s.waves) + " > 4095");
-    r.tmpring = {.WAVES = s.waves, .WAVESIZE = s.bytes_per_wave / kScratchWaveGranule};
+    if (s.shader_engines == 0 || s.waves < s.shader_engines || s.waves / s.shader_engines > 4095)
+      throw DispatchError(k.name + ": scratch area of " + std::to_string(s.waves) + " waves over " +
+                          std::to_string(s.shader_engines) + " shader engines gives no valid " +
+                          "COMPUTE_TMPRING_SIZE.WAVES (1..4095 per engine)");
+    if (s.bytes_per_wave / kScratchWaveGranule > 0x7FFF)
+      throw DispatchError(k.name + ": scratch bytes_per_wave " + std::to_string(s.bytes_per_wave) + " is too large");
+    r.tmpring = {.WAVES = s.waves / s.shader_engines, .WAVESIZE = s.bytes_per_wave / kScratchWaveGranule};
   }
 
   const uint64_t waves_per_group = (g.workgroup.product() + wave - 1) / wave;

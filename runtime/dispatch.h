@@ -44,7 +44,10 @@ struct DispatchError : std::invalid_argument {
 struct ScratchArea {
   uint64_t address = 0;         // 256-byte aligned GPU address
   uint32_t bytes_per_wave = 0;  // >= private_segment_fixed_size * wave size, multiple of 256
-  uint32_t waves = 0;           // waves the area holds (COMPUTE_TMPRING_SIZE.WAVES, <= 4095)
+  uint32_t waves = 0;           // waves the whole area holds
+  // gfx11 counts COMPUTE_TMPRING_SIZE.WAVES per shader engine (Mesa radv divides by num_se):
+  // WAVES = waves / shader_engines (<= 4095). gfx1100 has 6; the simulator may say 1.
+  uint32_t shader_engines = 1;
   uint64_t size() const { return uint64_t(bytes_per_wave) * waves; }
 };
 

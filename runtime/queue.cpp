@@ -173,6 +173,36 @@ QueueState::~QueueState() {
   }
 }
 
+void Submission::retire() {
+  refs.clear();
+  modules.clear();
+  cmd.reset();
+  for (auto& b : pooled) dev->release_gtt(std::move(b));
+  pooled.clear();
+}
+
+std::shared_ptr<BoState> DeviceCore::acquire_gtt(uint64_t bytes) {
+  {
+    std::lock_guard lk(pool_mu);
+    size_t best = pool.size();
+    for (size_t i = 0; i < pool.size(); ++i)
+      if (pool[i]->alloc_size >= bytes && (best == pool.size() || pool[i]->alloc_size < pool[best]->alloc_size))
+        best = i;
+    if (best != pool.size() && pool[best]->alloc_size <= std::max<uint64_t>(4 * bytes, 64 << 10)) {
+      auto bo = std::move(pool[best]);
+      pool.erase(pool.begin() + ptrdiff_t(best));
+      return bo;
+    }
+  }
+  uint64_t size = std::max<uint64_t>(64 << 10, bytes);
+  return alloc_bo(size, Placement::GTT, winsys::VM_READ | winsys::VM_WRITE, /*internal=*/true);
+}
+
+void DeviceCore::release_gtt(std::shared_ptr<BoState> bo) {
+  std::lock_guard lk(pool_mu);
+  if (pool.size() < 32) pool.push_back(std::move(bo));
+}
+
 std::string Submission::summary() const {
   if (dispatches.size() == 1)
     return dispatches[0].kernel + " grid " + dim_str(dispatches[0].grid) + " block " + dim_str(dispatches[0].block);
@@ -191,8 +221,7 @@ bool Submission::wait(std::chrono::nanoseconds timeout) {
     done = true;
     error = std::string(e.what());
     if (dispatches.size() > 1 && error.find("dispatch") == std::string::npos) error += " [" + summary() + "]";
-    refs.clear();
-    modules.clear();
+    retire();
     throw GpuFaultError(error);
   }
   if (r == winsys::WaitResult::Timeout) return false;
@@ -210,8 +239,7 @@ bool Submission::wait(std::chrono::nanoseconds timeout) {
     timings[i].ms = t[1] >= t[0] && hz > 0 ? double(t[1] - t[0]) / hz * 1e3 : 0;
   }
   stats = collect_sim_stats(*dev, seq);
-  refs.clear();
-  modules.clear();
+  retire();
   if (fence != fence_value) {
     error = "submission " + std::to_string(seq) + " (" + summary() +
             ") finished without writing its end-of-IB fence (read " + std::to_string(fence) + ", expected " +

@@ -30,7 +30,8 @@ void encode_and_submit(DeviceCore& dev, Submission& s, std::vector<PendingDispat
   off += 16 * batch.size();
   s.fence_offset = off;
   off += 8;
-  auto data = dev.alloc_bo(off, Placement::GTT, winsys::VM_READ | winsys::VM_WRITE);
+  auto data = dev.acquire_gtt(off);
+  s.pooled.push_back(data);
   std::memset(data->cpu, 0, off);
   s.cmd = data;
 
@@ -73,9 +74,9 @@ void encode_and_submit(DeviceCore& dev, Submission& s, std::vector<PendingDispat
   s.ib = b.finish({.address = data->va + s.fence_offset, .value = s.fence_value}, align_dw);
   uint64_t ib_bytes = s.ib.size() * 4;
   if (ib_bytes > 0xFFFFFFF0ull) throw DeviceError("IB too large (" + std::to_string(ib_bytes) + " bytes): submit fewer dispatches at once");
-  auto ibbo = dev.alloc_bo(std::max<uint64_t>(ib_bytes, info.ib_start_alignment), Placement::GTT, winsys::VM_READ);
+  auto ibbo = dev.acquire_gtt(std::max<uint64_t>(ib_bytes, info.ib_start_alignment));
+  s.pooled.push_back(ibbo);
   std::memcpy(ibbo->cpu, s.ib.data(), ib_bytes);
-  s.refs.push_back(ibbo);
 
   std::vector<winsys::BoHandle> bos{data->handle, ibbo->handle};
   for (const auto& r : s.refs) bos.push_back(r->handle);

@@ -149,9 +149,9 @@ void CommandProcessor::wait_reg_mem(std::span<const uint32_t> p) {
   if (space == 1 && addr % 4) error("poll address " + hex(addr) + " is not 4-byte aligned");
   auto sample = [&]() -> uint32_t {
     if (space == 0) return reg_by_dword_address(uint32_t(addr));
-    uint32_t v;
-    mem_.read(addr, &v, 4);
-    return v;
+    // The host (or another queue) writes this word concurrently: read it atomically.
+    auto* p = reinterpret_cast<uint32_t*>(mem_.translate(addr, 4, Access::Read));
+    return std::atomic_ref<uint32_t>(*p).load(std::memory_order_acquire);
   };
   auto met = [&](uint32_t v) {
     v &= mask;
@@ -170,8 +170,6 @@ void CommandProcessor::wait_reg_mem(std::span<const uint32_t> p) {
   auto deadline = std::chrono::steady_clock::now() + opt_.wait_timeout;
   auto nap = std::chrono::microseconds(1);
   for (;;) {
-    // Host memory written by another thread: read it as the CPU's coherent view.
-    std::atomic_thread_fence(std::memory_order_acquire);
     uint32_t v = sample();
     if (met(v)) return;
     if (std::chrono::steady_clock::now() >= deadline) {
@@ -284,7 +282,6 @@ void CommandProcessor::run_ib(uint64_t va, uint32_t dwords, unsigned depth) {
               error("DATA_SEL " + std::to_string(data_sel) +
                     " is not modelled (0 none, 1 32-bit value, 2 64-bit value, 3 GPU clock counter)");
           }
-          std::atomic_thread_fence(std::memory_order_release);
           break;
         }
         case Opcode::WRITE_DATA: {

@@ -441,6 +441,28 @@ std::string delay_alu_text(uint32_t imm) {
   return s;
 }
 
+std::string hwreg_text(uint32_t imm) {
+  const unsigned id = imm & 0x3F, off = (imm >> 6) & 0x1F, size = ((imm >> 11) & 0x1F) + 1;
+  const char* n = nullptr;
+  switch (id) {
+    case 1: n = "HW_REG_MODE"; break;
+    case 2: n = "HW_REG_STATUS"; break;
+    case 3: n = "HW_REG_TRAPSTS"; break;
+    case 5: n = "HW_REG_GPR_ALLOC"; break;
+    case 6: n = "HW_REG_LDS_ALLOC"; break;
+    case 7: n = "HW_REG_IB_STS"; break;
+    case 15: n = "HW_REG_SH_MEM_BASES"; break;
+    case 20: n = "HW_REG_FLAT_SCR_LO"; break;
+    case 21: n = "HW_REG_FLAT_SCR_HI"; break;
+    case 23: n = "HW_REG_HW_ID1"; break;
+    case 24: n = "HW_REG_HW_ID2"; break;
+    default: break;
+  }
+  std::string s = "hwreg(" + (n ? std::string(n) : std::to_string(id));
+  if (off != 0 || size != 32) s += ", " + std::to_string(off) + ", " + std::to_string(size);
+  return s + ")";
+}
+
 std::string vopd_half(const char* name, uint16_t dst, const uint16_t* src, uint32_t lit, const Inst& in) {
   (void)in;
   std::string s = std::string(name) + " " + operand_text(dst, 1, lit);
@@ -485,8 +507,11 @@ std::string disassemble(const Inst& in) {
       if (name == "s_version") {
         op(hex(imm));
       } else if (name.rfind("s_setreg", 0) == 0) {
-        op(hex(imm));  // hwreg(...) is printed symbolically by LLVM; kept numeric here
+        op(hwreg_text(imm));
         op(name == "s_setreg_imm32_b32" ? hex(in.lit) : operand_text(in.dst, 1, 0));
+      } else if (name == "s_getreg_b32") {
+        op(operand_text(in.dst, 1, 0));
+        op(hwreg_text(imm));
       } else if (name == "s_call_b64") {
         op(operand_text(in.dst, 2, 0));
         op(std::to_string(in.simm));
@@ -503,12 +528,15 @@ std::string disassemble(const Inst& in) {
       else if (name.rfind("s_branch", 0) == 0 || name.rfind("s_cbranch", 0) == 0) op(std::to_string(in.simm));
       else if (name == "s_sendmsg" || name == "s_sendmsghalt") {
         if (imm == 3) op("sendmsg(MSG_DEALLOC_VGPRS)");
+        else if (imm == 1) op("sendmsg(MSG_INTERRUPT)");
         else op("sendmsg(" + std::to_string(imm) + ")");
-      } else if (name == "s_nop" || name == "s_sleep" || name == "s_setprio" || name == "s_clause" || name == "s_trap" ||
-                 name == "s_set_inst_prefetch_distance" || name == "s_waitcnt_depctr" || name == "s_round_mode" ||
-                 name == "s_denorm_mode" || name == "s_setkill" || name == "s_sethalt" || name == "s_incperflevel" ||
-                 name == "s_decperflevel" || name == "s_ttracedata_imm" || name == "s_wait_event")
+      } else if (name == "s_nop" || name == "s_sleep" || name == "s_setprio" || name == "s_trap" || name == "s_denorm_mode" ||
+                 name == "s_setkill" || name == "s_sethalt" || name == "s_incperflevel" || name == "s_decperflevel") {
+        op(std::to_string(imm));
+      } else if (name == "s_clause" || name == "s_set_inst_prefetch_distance" || name == "s_waitcnt_depctr" ||
+                 name == "s_round_mode" || name == "s_ttracedata_imm" || name == "s_wait_event") {
         op(hex(imm));
+      }
       else if ((name == "s_endpgm") && imm != 0)
         op(std::to_string(imm));
       break;
@@ -620,15 +648,21 @@ std::string disassemble(const Inst& in) {
     case Enc::SCRATCH: {
       // Probe fields cleared: 1 vdst, 2 data, 4 addr.
       unsigned i = 0;
-      const bool has_vdst = !(info->cleared & 1), has_data = !(info->cleared & 2);
-      if (has_vdst) op(operand_text(in.dst, wat(info, i++), 0));
+      const bool atomic = name.find("_atomic_") != std::string::npos;
+      const bool has_vdst = !(info->cleared & 1) || (atomic && in.glc), has_data = !(info->cleared & 2);
+      if (has_vdst) {
+        // Atomics return the old value when GLC is set; the table was probed without it.
+        const unsigned vw = atomic ? (name.find("64") != std::string::npos ? 2 : 1) : wat(info, 0);
+        op(operand_text(in.dst, vw, 0));
+      }
+      if (atomic && (info->cleared & 1)) i = 0;  // table widths: addr, data, ...
       else ++i;
       (void)i;
       unsigned aw = in.enc == Enc::FLAT ? 2 : in.enc == Enc::GLOBAL ? (in.saddr == kNull ? 2 : 1) : 1;
       if (in.enc == Enc::SCRATCH && !in.sve) op("off");
       else op(operand_text(in.addr, aw, 0));
       if (has_data) {
-        unsigned dw = has_vdst ? wat(info, 2) : wat(info, 1);
+        unsigned dw = (has_vdst && !(atomic && (info->cleared & 1))) ? wat(info, 2) : wat(info, 1);
         op(operand_text(in.data0, dw, 0));
       }
       if (in.enc != Enc::FLAT) op(in.saddr == kNull ? "off" : operand_text(in.saddr, in.enc == Enc::GLOBAL ? 2 : 1, 0));

@@ -481,7 +481,7 @@ template <bool kStats> void run_wave(Wave& w, Budget& b, DispatchStats& st, uint
     w.ip = x;
     w.nip = x->next;
     if constexpr (kStats) {
-      const uint32_t lanes = std::popcount(w.exec());
+      const uint32_t lanes = popcount32(w.exec());
       switch (x->cls) {
         case C_SALU: ++st.salu; break;
         case C_VALU: ++st.valu; st.valu_active_lanes += lanes; break;

@@ -93,6 +93,14 @@ struct Wave {
   uint32_t exec() const { return s[isa::kExecLo]; }
 };
 
+// Population count without relying on the POPCNT instruction (the baseline x86-64 build
+// would otherwise call libgcc for std::popcount).
+inline unsigned popcount32(uint32_t v) {
+  v = v - ((v >> 1) & 0x55555555u);
+  v = (v & 0x33333333u) + ((v >> 2) & 0x33333333u);
+  return (((v + (v >> 4)) & 0x0F0F0F0Fu) * 0x01010101u) >> 24;
+}
+
 // ---- operand access -------------------------------------------------------------------
 
 inline uint32_t special_value(const Wave& w, uint16_t code) {

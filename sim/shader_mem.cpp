@@ -218,25 +218,37 @@ inline void store_data(const Wave& w, const XInst& x, unsigned l, uint32_t* v, u
 void h_vmem_load(Wave& w, const XInst& x) {
   const uint32_t e = w.exec();
   const unsigned bytes = x.size;
-  // Fast path: global addressing with every active lane inside one mapping.
-  if (x.d->enc == isa::Enc::GLOBAL && e) {
-    uint64_t lo = ~0ull, hi = 0;
+  // Fast path: GLOBAL dword loads, all active lanes inside the cached mapping.
+  if (x.d->enc == isa::Enc::GLOBAL && bytes >= 4 && e) {
     uint64_t va[kLanes];
-    for (unsigned l = 0; l < kLanes; ++l) {
-      if (!(e >> l & 1)) continue;
-      va[l] = lane_address(w, x, l).a;
-      lo = va[l] < lo ? va[l] : lo;
-      hi = va[l] > hi ? va[l] : hi;
+    const uint32_t* lo = w.v[x.addr - kVgpr0];
+    if (x.saddr != kNull) {
+      const uint64_t base = (w.s[x.saddr] | static_cast<uint64_t>(w.s[x.saddr + 1]) << 32) + static_cast<int64_t>(x.imm);
+      for (unsigned l = 0; l < kLanes; ++l) va[l] = base + lo[l];
+    } else {
+      const uint32_t* hi = w.v[(x.addr - kVgpr0 + 1) & 255];
+      for (unsigned l = 0; l < kLanes; ++l) va[l] = (lo[l] | static_cast<uint64_t>(hi[l]) << 32) + static_cast<int64_t>(x.imm);
     }
+    uint64_t mn = ~0ull, mx = 0;
+    for (unsigned l = 0; l < kLanes; ++l)
+      if (e >> l & 1) mn = va[l] < mn ? va[l] : mn, mx = va[l] > mx ? va[l] : mx;
     Memory::Range& r = w.tlb[0];
-    if (hi - lo < (1ull << 32) && (r.contains(lo, bytes) && r.contains(hi, bytes))) {
-      uint32_t v[4] = {0, 0, 0, 0};
+    if (!r.contains(mn, bytes) || !r.contains(mx, bytes)) {
+      try {
+        r = w.ctx->mem->lookup(mn, mx - mn + bytes, Access::Read);
+      } catch (const VmFault&) {
+        r = Memory::Range{};  // not one mapping: the per-lane path finds the faulting lane
+      }
+    }
+    if (r.contains(mn, bytes) && r.contains(mx, bytes)) {
+      const unsigned d = x.dst - kVgpr0, dw = bytes / 4;
       for (unsigned l = 0; l < kLanes; ++l) {
         if (!(e >> l & 1)) continue;
+        uint32_t v[4];
         std::memcpy(v, r.ptr(va[l]), bytes);
-        load_result(w, x, l, v, bytes);
+        for (unsigned i = 0; i < dw; ++i) w.v[(d + i) & 255][l] = v[i];
       }
-      w.ctx->stats->bytes_read[static_cast<int>(r.domain)] += static_cast<uint64_t>(bytes) * std::popcount(e);
+      w.ctx->stats->bytes_read[static_cast<int>(r.domain)] += static_cast<uint64_t>(bytes) * popcount32(e);
       return;
     }
   }
@@ -310,7 +322,7 @@ void h_ds_load(Wave& w, const XInst& x) {
     std::memcpy(v, lds_ptr(w, x, static_cast<uint64_t>(a[l]) + off, bytes), bytes);
     load_result(w, x, l, v, bytes);
   }
-  w.ctx->stats->lds_bytes += static_cast<uint64_t>(bytes) * std::popcount(e);
+  w.ctx->stats->lds_bytes += static_cast<uint64_t>(bytes) * popcount32(e);
 }
 // ds_load_2addr_b32/b64 (+stride64): two elements at addr + offset0*stride and addr + offset1*stride.
 void h_ds_load2(Wave& w, const XInst& x) {
@@ -330,7 +342,14 @@ void h_ds_load2(Wave& w, const XInst& x) {
     for (unsigned l = 0; l < kLanes; ++l)
       if (e >> l & 1) lds_ptr(w, x, static_cast<uint64_t>(a[l]) + o0, el), lds_ptr(w, x, static_cast<uint64_t>(a[l]) + o1, el);
   }
-  if (dw == 1) {
+  if (dw == 1 && e == 0xFFFFFFFFu) {
+    uint32_t base[kLanes];
+    std::memcpy(base, a, sizeof base);  // the destination may be the address register
+    uint32_t* d0 = w.v[d];
+    uint32_t* d1 = w.v[(d + 1) & 255];
+    for (unsigned l = 0; l < kLanes; ++l) std::memcpy(&d0[l], lds + base[l] + o0, 4);
+    for (unsigned l = 0; l < kLanes; ++l) std::memcpy(&d1[l], lds + base[l] + o1, 4);
+  } else if (dw == 1) {
     uint32_t* d0 = w.v[d];
     uint32_t* d1 = w.v[(d + 1) & 255];
     for (unsigned l = 0; l < kLanes; ++l) {
@@ -348,7 +367,7 @@ void h_ds_load2(Wave& w, const XInst& x) {
       for (unsigned i = 0; i < 4; ++i) w.v[(d + i) & 255][l] = v[i];
     }
   }
-  w.ctx->stats->lds_bytes += 2ull * el * std::popcount(e);
+  w.ctx->stats->lds_bytes += 2ull * el * popcount32(e);
 }
 void h_ds_store(Wave& w, const XInst& x) {
   const uint32_t e = w.exec();
@@ -361,7 +380,7 @@ void h_ds_store(Wave& w, const XInst& x) {
     store_data(w, x, l, v, bytes, x.data0);
     std::memcpy(lds_ptr(w, x, static_cast<uint64_t>(a[l]) + off, bytes), v, bytes);
   }
-  w.ctx->stats->lds_bytes += static_cast<uint64_t>(bytes) * std::popcount(e);
+  w.ctx->stats->lds_bytes += static_cast<uint64_t>(bytes) * popcount32(e);
 }
 void h_ds_store2(Wave& w, const XInst& x) {
   const uint32_t e = w.exec();
@@ -376,7 +395,7 @@ void h_ds_store2(Wave& w, const XInst& x) {
     store_data(w, x, l, v, el, x.data1);
     std::memcpy(lds_ptr(w, x, static_cast<uint64_t>(a[l]) + x.off1 * stride, el), v, el);
   }
-  w.ctx->stats->lds_bytes += 2ull * el * std::popcount(e);
+  w.ctx->stats->lds_bytes += 2ull * el * popcount32(e);
 }
 void h_ds_atomic(Wave& w, const XInst& x) {
   const uint32_t e = w.exec();
@@ -405,7 +424,7 @@ void h_ds_atomic(Wave& w, const XInst& x) {
       if (wide) w.v[(r + 1) & 255][l] = static_cast<uint32_t>(old >> 32);
     }
   }
-  w.ctx->stats->lds_bytes += 2ull * x.size * std::popcount(e);
+  w.ctx->stats->lds_bytes += 2ull * x.size * popcount32(e);
 }
 void h_ds_bpermute(Wave& w, const XInst& x) {
   const uint32_t* a = w.v[x.addr - kVgpr0];

@@ -679,6 +679,13 @@ static void vopd_fmac_fmac_generic(Wave& w, const XInst& x) {
   vop2_fmac_vv_generic(w, *x.xa);
   vop2_fmac_vv_generic(w, *x.xb);
 }
+// Generic v_fma_f32 family (any operand kinds, modifiers): FMA ISA when present.
+__attribute__((target("avx2,fma"))) static void fma_f32_fma(Wave& w, const XInst& x) {
+  tri_f32(w, x, [](float a, float b, float c) { return __builtin_fmaf(a, b, c); });
+}
+static void fma_f32_generic(Wave& w, const XInst& x) {
+  tri_f32(w, x, [](float a, float b, float c) { return std::fma(a, b, c); });
+}
 bool have_fma_isa() {
   static const bool yes = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
   return yes;
@@ -704,11 +711,23 @@ void register_valu_ops() {
   R("v_mbcnt_hi_u32_b32", h_mbcnt_hi);
 
   // Integer.
-  V("v_add_nc_u32", bin_u32(w, x, [](uint32_t a, uint32_t b) { return a + b; }));
-  V("v_sub_nc_u32", bin_u32(w, x, [](uint32_t a, uint32_t b) { return a - b; }));
-  V("v_subrev_nc_u32", bin_u32(w, x, [](uint32_t a, uint32_t b) { return b - a; }));
-  V("v_add_nc_i32", bin_u32(w, x, [](uint32_t a, uint32_t b) { return a + b; }));
-  V("v_sub_nc_i32", bin_u32(w, x, [](uint32_t a, uint32_t b) { return a - b; }));
+  // The VOP3 clamp bit saturates integer adds and subtracts.
+  V("v_add_nc_u32", if (x.clamp) bin_u32(w, x, [](uint32_t a, uint32_t b) { return a + b < a ? 0xFFFFFFFFu : a + b; });
+                    else bin_u32(w, x, [](uint32_t a, uint32_t b) { return a + b; }));
+  V("v_sub_nc_u32", if (x.clamp) bin_u32(w, x, [](uint32_t a, uint32_t b) { return a > b ? a - b : 0u; });
+                    else bin_u32(w, x, [](uint32_t a, uint32_t b) { return a - b; }));
+  V("v_subrev_nc_u32", if (x.clamp) bin_u32(w, x, [](uint32_t a, uint32_t b) { return b > a ? b - a : 0u; });
+                       else bin_u32(w, x, [](uint32_t a, uint32_t b) { return b - a; }));
+  V("v_add_nc_i32", if (x.clamp) bin_u32(w, x, [](uint32_t a, uint32_t b) {
+                      const int64_t r = int64_t(int32_t(a)) + int32_t(b);
+                      return uint32_t(int32_t(std::clamp<int64_t>(r, INT32_MIN, INT32_MAX)));
+                    });
+                    else bin_u32(w, x, [](uint32_t a, uint32_t b) { return a + b; }));
+  V("v_sub_nc_i32", if (x.clamp) bin_u32(w, x, [](uint32_t a, uint32_t b) {
+                      const int64_t r = int64_t(int32_t(a)) - int32_t(b);
+                      return uint32_t(int32_t(std::clamp<int64_t>(r, INT32_MIN, INT32_MAX)));
+                    });
+                    else bin_u32(w, x, [](uint32_t a, uint32_t b) { return a - b; }));
   V("v_mul_lo_u32", bin_u32(w, x, [](uint32_t a, uint32_t b) { return a * b; }));
   V("v_mul_hi_u32", bin_u32(w, x, [](uint32_t a, uint32_t b) { return static_cast<uint32_t>((static_cast<uint64_t>(a) * b) >> 32); }));
   V("v_mul_hi_i32", bin_u32(w, x, [](uint32_t a, uint32_t b) {
@@ -896,8 +915,11 @@ void register_valu_ops() {
   V("v_mul_dx9_zero_f32", bin_f32(w, x, [](float a, float b) { return (a == 0.0f || b == 0.0f) ? 0.0f : a * b; }));
   V("v_min_f32", bin_f32(w, x, [](float a, float b) { return fmin_hw(a, b); }));
   V("v_max_f32", bin_f32(w, x, [](float a, float b) { return fmax_hw(a, b); }));
-  V("v_fma_f32", tri_f32(w, x, [](float a, float b, float c) { return std::fma(a, b, c); }), 0, 1);
-  V("v_fmac_f32", tri_f32(w, x, [](float a, float b, float c) { return std::fma(a, b, c); }), 0, 1);
+  const Handler fma32 = have_fma_isa() ? fma_f32_fma : fma_f32_generic;
+  R("v_fma_f32", fma32, 0, 1);
+  R("v_fmac_f32", fma32, 0, 1);
+  R("v_fmamk_f32", fma32, 0, 1);  // operands arranged at decode
+  R("v_fmaak_f32", fma32, 0, 1);
   V("v_fma_dx9_zero_f32", tri_f32(w, x, [](float a, float b, float c) { return (a == 0.0f || b == 0.0f) ? c : std::fma(a, b, c); }), 0, 1);
   V("v_min3_f32", tri_f32(w, x, [](float a, float b, float c) { return fmin_hw(fmin_hw(a, b), c); }));
   V("v_max3_f32", tri_f32(w, x, [](float a, float b, float c) { return fmax_hw(fmax_hw(a, b), c); }));

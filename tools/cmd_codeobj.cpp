@@ -2,10 +2,9 @@
 // code object version, and per kernel the decoded kernel descriptor (every field of
 // COMPUTE_PGM_RSRC1/2/3 and kernel_code_properties) and the metadata with its kernarg layout.
 // FILE may also name an embedded kernel ("gfx1100/gemm") when no such file exists.
-#include <nlohmann/json.hpp>
-
 #include <cstdio>
 #include <filesystem>
+#include <nlohmann/json.hpp>
 #include <string>
 
 #include "command.h"
@@ -166,7 +165,8 @@ ordered_json to_json(const CodeObject& co) {
   j["image_size"] = co.image_size();
   ordered_json segs = ordered_json::array();
   for (const Segment& s : co.segments())
-    segs.push_back({{"vaddr", s.vaddr}, {"offset", s.offset}, {"filesz", s.filesz}, {"memsz", s.memsz}, {"flags", s.flags}});
+    segs.push_back(
+        {{"vaddr", s.vaddr}, {"offset", s.offset}, {"filesz", s.filesz}, {"memsz", s.memsz}, {"flags", s.flags}});
   j["segments"] = segs;
   ordered_json rel = ordered_json::array();
   for (const auto& [off, add] : co.relocations()) rel.push_back({{"offset", off}, {"addend", add}});
@@ -271,16 +271,19 @@ void print_text(const CodeObject& co) {
     std::printf("  group_segment_fixed_size   %u  (LDS bytes)\n", d.group_segment_fixed_size);
     std::printf("  private_segment_fixed_size %u  (scratch bytes per work-item)\n", d.private_segment_fixed_size);
     std::printf("  kernarg_size               %u\n", d.kernarg_size);
-    std::printf("  USER_SGPR %u, TGID_X/Y/Z %u/%u/%u, TG_SIZE %u, VGPR work-item id %s, wave%u, %u VGPRs, LDS %u bytes, scratch %s\n",
-                d.rsrc2.USER_SGPR_COUNT, d.rsrc2.ENABLE_SGPR_WORKGROUP_ID_X, d.rsrc2.ENABLE_SGPR_WORKGROUP_ID_Y,
-                d.rsrc2.ENABLE_SGPR_WORKGROUP_ID_Z, d.rsrc2.ENABLE_SGPR_WORKGROUP_INFO,
-                workitem_ids(d.rsrc2.ENABLE_VGPR_WORKITEM_ID), d.wavefront_size(), d.allocated_vgprs(),
-                d.group_segment_fixed_size, d.rsrc2.ENABLE_PRIVATE_SEGMENT ? "on" : "off");
+    std::printf(
+        "  USER_SGPR %u, TGID_X/Y/Z %u/%u/%u, TG_SIZE %u, VGPR work-item id %s, wave%u, %u VGPRs, LDS %u bytes, "
+        "scratch %s\n",
+        d.rsrc2.USER_SGPR_COUNT, d.rsrc2.ENABLE_SGPR_WORKGROUP_ID_X, d.rsrc2.ENABLE_SGPR_WORKGROUP_ID_Y,
+        d.rsrc2.ENABLE_SGPR_WORKGROUP_ID_Z, d.rsrc2.ENABLE_SGPR_WORKGROUP_INFO,
+        workitem_ids(d.rsrc2.ENABLE_VGPR_WORKITEM_ID), d.wavefront_size(), d.allocated_vgprs(),
+        d.group_segment_fixed_size, d.rsrc2.ENABLE_PRIVATE_SEGMENT ? "on" : "off");
     print_fields("COMPUTE_PGM_RSRC1", d.rsrc1.raw, rsrc1_fields(d));
     print_fields("COMPUTE_PGM_RSRC2", d.rsrc2.raw, rsrc2_fields(d));
     print_fields("COMPUTE_PGM_RSRC3", d.rsrc3.raw, rsrc3_fields(d));
     print_fields("kernel_code_properties", d.kernel_code_properties, code_property_fields(d));
-    std::printf("  kernarg_preload length %u, offset %u\n", d.kernarg_preload_spec_length, d.kernarg_preload_spec_offset);
+    std::printf("  kernarg_preload length %u, offset %u\n", d.kernarg_preload_spec_length,
+                d.kernarg_preload_spec_offset);
     std::printf("  metadata\n");
     std::printf("    .sgpr_count %u, .vgpr_count %u, .agpr_count %u, .sgpr_spill_count %u, .vgpr_spill_count %u\n",
                 m.sgpr_count, m.vgpr_count, m.agpr_count, m.sgpr_spill_count, m.vgpr_spill_count);
@@ -306,13 +309,15 @@ void print_text(const CodeObject& co) {
                 "name", "flags");
     for (const KernelArg& a : m.args)
       std::printf("    %6u %4u  %-26s %-10s %-14s %-10s %s\n", a.offset, a.size, a.value_kind.c_str(),
-                  a.type_name.empty() ? "-" : a.type_name.c_str(), a.address_space.empty() ? "-" : a.address_space.c_str(),
-                  a.name.empty() ? "-" : a.name.c_str(), arg_flags(a).c_str());
+                  a.type_name.empty() ? "-" : a.type_name.c_str(),
+                  a.address_space.empty() ? "-" : a.address_space.c_str(), a.name.empty() ? "-" : a.name.c_str(),
+                  arg_flags(a).c_str());
   }
 }
 
 const Registrar reg(20, [](CLI::App& app) {
-  auto* cmd = app.add_subcommand("codeobj", "Show what an amdhsa code object holds: target, kernel descriptors, metadata");
+  auto* cmd =
+      app.add_subcommand("codeobj", "Show what an amdhsa code object holds: target, kernel descriptors, metadata");
   auto file = std::make_shared<std::string>();
   auto json = std::make_shared<bool>(false);
   cmd->add_option("FILE", *file, "code object (.co), or an embedded kernel such as gfx1100/gemm")->required();

@@ -79,7 +79,7 @@ json collect() {
     const auto& i = ws->info();
     sim = json{{"present", true}, {"name", i.name}, {"models", i.gfx_target}, {"compute_units", i.num_cus},
                {"vram_bytes", i.vram_size}, {"gtt_bytes", i.gtt_size}, {"timestamp_hz", i.timestamp_hz},
-               {"note", "software gfx11 model: results are exact, times are host time, not hardware speed"}};
+               {"note", "software gfx11 model (functional, not cycle-accurate): times are host time, not hardware speed"}};
   } catch (const std::exception& e) {
     sim = json{{"present", false}, {"reason", e.what()}};
   }

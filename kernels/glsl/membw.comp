@@ -17,43 +17,57 @@ layout(std430, binding = 0) restrict readonly buffer Src { uvec4 src[]; };
 layout(std430, binding = 1) restrict writeonly buffer Dst { uvec4 dst[]; };
 layout(std430, binding = 1) restrict writeonly buffer DstU { uint dst1[]; };
 
-// Four independent 16-byte accesses in flight per invocation and iteration (coalesced across the
-// grid: element i, i + stride, i + 2*stride, i + 3*stride), then the remainder one at a time.
+// Each workgroup streams tiles of 4 * local_size contiguous uvec4s (grid-stride over tiles): four
+// independent 16-byte accesses in flight per invocation, and at any moment the running workgroups
+// touch one compact window of each buffer (distant strided streams thrash the TLB at 1 GiB).
 
 shared uint partial[gl_WorkGroupSize.x];
 
 void main() {
-  const uint stride = gl_NumWorkGroups.x * gl_WorkGroupSize.x;
-  uint i = gl_GlobalInvocationID.x;
-  if (MODE == 0) {
-    uvec4 s = uvec4(0), t = uvec4(0), u = uvec4(0), v = uvec4(0);
-    for (; i + 3 * stride < pc.count; i += 4 * stride) {
-      s += src[i];
-      t += src[i + stride];
-      u += src[i + 2 * stride];
-      v += src[i + 3 * stride];
+  const uint L = gl_WorkGroupSize.x;
+  const uint TILE = 4 * L;
+  const uint lid = gl_LocalInvocationID.x;
+  const uint n = pc.count;
+  uvec4 s = uvec4(0), t = uvec4(0), u = uvec4(0), v = uvec4(0);
+  for (uint base = gl_WorkGroupID.x * TILE; base < n; base += gl_NumWorkGroups.x * TILE) {
+    const uint i = base + lid;
+    const bool whole = n - base >= TILE;
+    if (MODE == 0) {
+      if (whole) {
+        s += src[i];
+        t += src[i + L];
+        u += src[i + 2 * L];
+        v += src[i + 3 * L];
+      } else {
+        for (uint k = i; k < n; k += L) s += src[k];
+      }
+    } else if (MODE == 1) {
+      for (uint j = 0; j < 4; ++j) {
+        const uint k = i + j * L;
+        if (whole || k < n) dst[k] = (uvec4(4 * k) + uvec4(0, 1, 2, 3)) ^ uvec4(pc.seed);
+      }
+    } else {
+      if (whole) {
+        const uvec4 a = src[i], b = src[i + L], c = src[i + 2 * L], d = src[i + 3 * L];
+        dst[i] = a;
+        dst[i + L] = b;
+        dst[i + 2 * L] = c;
+        dst[i + 3 * L] = d;
+      } else {
+        for (uint k = i; k < n; k += L) dst[k] = src[k];
+      }
     }
-    for (; i < pc.count; i += stride) s += src[i];
+  }
+  if (MODE == 0) {
     s += t + u + v;
-    partial[gl_LocalInvocationID.x] = s.x + s.y + s.z + s.w;
+    partial[lid] = s.x + s.y + s.z + s.w;
     memoryBarrierShared();
     barrier();
-    for (uint h = gl_WorkGroupSize.x / 2; h > 0; h /= 2) {
-      if (gl_LocalInvocationID.x < h) partial[gl_LocalInvocationID.x] += partial[gl_LocalInvocationID.x + h];
+    for (uint h = L / 2; h > 0; h /= 2) {
+      if (lid < h) partial[lid] += partial[lid + h];
       memoryBarrierShared();
       barrier();
     }
-    if (gl_LocalInvocationID.x == 0) dst1[gl_WorkGroupID.x] = partial[0];
-  } else if (MODE == 1) {
-    for (; i < pc.count; i += stride) dst[i] = (uvec4(4 * i) + uvec4(0, 1, 2, 3)) ^ uvec4(pc.seed);
-  } else {
-    for (; i + 3 * stride < pc.count; i += 4 * stride) {
-      uvec4 a = src[i], b = src[i + stride], c = src[i + 2 * stride], d = src[i + 3 * stride];
-      dst[i] = a;
-      dst[i + stride] = b;
-      dst[i + 2 * stride] = c;
-      dst[i + 3 * stride] = d;
-    }
-    for (; i < pc.count; i += stride) dst[i] = src[i];
+    if (lid == 0) dst1[gl_WorkGroupID.x] = partial[0];
   }
 }

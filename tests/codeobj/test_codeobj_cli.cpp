@@ -97,9 +97,11 @@ TEST_CASE("spork codeobj prints what llvm-readelf, llvm-objdump and clang say (g
       bytes[rsrc1] &= 0x3f;
       bytes[rsrc1 + 1] &= 0xfc;
     }
-  std::string patched = (std::filesystem::temp_directory_path() / ("spork_cli_gemm_" + std::to_string(getpid()) + ".co")).string();
+  std::string patched =
+      (std::filesystem::temp_directory_path() / ("spork_cli_gemm_" + std::to_string(getpid()) + ".co")).string();
   write_bytes(patched, bytes);
-  RunResult od = run(std::string(SPORK_LLVM_OBJDUMP) + " -D --disassemble-symbols=" + kern.metadata.symbol + " " + q(patched));
+  RunResult od =
+      run(std::string(SPORK_LLVM_OBJDUMP) + " -D --disassemble-symbols=" + kern.metadata.symbol + " " + q(patched));
   std::filesystem::remove(patched);
   Directives d = amdhsa_directives(od.out);
   REQUIRE(d.count(kern.name));
@@ -155,7 +157,8 @@ TEST_CASE("spork codeobj --json agrees with the loader and llvm-readelf for ever
       CHECK(jk["descriptor"]["compute_pgm_rsrc1"]["raw"] == k.descriptor.rsrc1.raw);
       CHECK(jk["descriptor"]["compute_pgm_rsrc2"]["raw"] == k.descriptor.rsrc2.raw);
       CHECK(jk["descriptor"]["compute_pgm_rsrc2"]["USER_SGPR_COUNT"] == k.descriptor.rsrc2.USER_SGPR_COUNT);
-      CHECK(jk["descriptor"]["compute_pgm_rsrc2"]["ENABLE_SGPR_WORKGROUP_ID_X"] == k.descriptor.rsrc2.ENABLE_SGPR_WORKGROUP_ID_X);
+      CHECK(jk["descriptor"]["compute_pgm_rsrc2"]["ENABLE_SGPR_WORKGROUP_ID_X"] ==
+            k.descriptor.rsrc2.ENABLE_SGPR_WORKGROUP_ID_X);
       CHECK(jk["descriptor"]["kernel_code_properties"]["raw"] == k.descriptor.kernel_code_properties);
       CHECK(jk["code_vaddr"] == k.code_vaddr());
       const Yaml* args = yk.get(".args");
@@ -184,7 +187,8 @@ TEST_CASE("spork codeobj: embedded kernels, help and errors") {
   SUBCASE("a bad file exits non-zero with the loader's message") {
     std::vector<uint8_t> bytes = read_bytes(b.path);
     bytes[EI_ABIVERSION] = 4;  // code object v6
-    std::string path = (std::filesystem::temp_directory_path() / ("spork_cli_bad_" + std::to_string(getpid()) + ".co")).string();
+    std::string path =
+        (std::filesystem::temp_directory_path() / ("spork_cli_bad_" + std::to_string(getpid()) + ".co")).string();
     write_bytes(path, bytes);
     std::string want;
     try {

@@ -39,7 +39,8 @@ void check_rejected(const Bytes& b, std::initializer_list<std::string> parts) {
 
 std::string object_path(const std::string& tail) {
   for (const BuiltObject& b : built_objects())
-    if (b.path.size() >= tail.size() && b.path.compare(b.path.size() - tail.size(), tail.size(), tail) == 0) return b.path;
+    if (b.path.size() >= tail.size() && b.path.compare(b.path.size() - tail.size(), tail.size(), tail) == 0)
+      return b.path;
   throw std::runtime_error("no built code object ends in " + tail);
 }
 
@@ -82,7 +83,8 @@ size_t descriptor_file_offset(const Bytes& b, const std::string& kernel) {
   CodeObject co = CodeObject::from_memory(b);
   const spork::Kernel& k = co.kernel(kernel);
   for (const spork::Segment& s : co.segments())
-    if (k.descriptor_vaddr >= s.vaddr && k.descriptor_vaddr < s.vaddr + s.filesz) return s.offset + (k.descriptor_vaddr - s.vaddr);
+    if (k.descriptor_vaddr >= s.vaddr && k.descriptor_vaddr < s.vaddr + s.filesz)
+      return s.offset + (k.descriptor_vaddr - s.vaddr);
   throw std::runtime_error("descriptor not in file");
 }
 // File offset of the NT_AMDGPU_METADATA payload (the msgpack bytes) and its size.
@@ -339,7 +341,8 @@ TEST_CASE("randomly mutated code objects load or throw CodeObjectError, never an
     r.emplace_back(h.e_shoff, h.e_shnum * sizeof(Elf64_Shdr));
     for (const Elf64_Shdr& s : shdrs(bytes)) {
       std::string n = section_name(bytes, s);
-      if (s.sh_type != SHT_NOBITS && s.sh_size && n != ".text" && n != ".comment") r.emplace_back(s.sh_offset, s.sh_size);
+      if (s.sh_type != SHT_NOBITS && s.sh_size && n != ".text" && n != ".comment")
+        r.emplace_back(s.sh_offset, s.sh_size);
     }
     bases.push_back(std::move(bytes));
     regions.push_back(std::move(r));
@@ -348,8 +351,20 @@ TEST_CASE("randomly mutated code objects load or throw CodeObjectError, never an
 
   std::mt19937_64 rng(0x5b0c0de);
   auto pick = [&](uint64_t n) { return n ? std::uniform_int_distribution<uint64_t>(0, n - 1)(rng) : 0; };
-  const uint64_t interesting[] = {0, 1, 2, 0x7f, 0x80, 0xff, 0xffff, 0x7fffffff, 0x80000000ull, 0xffffffffull,
-                                  0x40, 0x1000, 0xffffffffffffffffull, 0x8000000000000000ull};
+  const uint64_t interesting[] = {0,
+                                  1,
+                                  2,
+                                  0x7f,
+                                  0x80,
+                                  0xff,
+                                  0xffff,
+                                  0x7fffffff,
+                                  0x80000000ull,
+                                  0xffffffffull,
+                                  0x40,
+                                  0x1000,
+                                  0xffffffffffffffffull,
+                                  0x8000000000000000ull};
   const int kIterations = 40000;
   int loaded = 0, rejected = 0;
   std::vector<std::string> unexpected;

@@ -9,6 +9,7 @@
 
 #include <cstring>
 #include <filesystem>
+#include <random>
 #include <set>
 
 #include "codeobj_test_util.h"
@@ -137,16 +138,36 @@ void check_metadata(const CodeObject& co, const Yaml& md) {
   const Yaml* ks = md.get("amdhsa.kernels");
   REQUIRE(ks);
   REQUIRE(ks->list.size() == co.kernels().size());
-  static const std::set<std::string> kernel_keys = {
-      ".args", ".name", ".symbol", ".kernarg_segment_size", ".kernarg_segment_align", ".group_segment_fixed_size",
-      ".private_segment_fixed_size", ".sgpr_count", ".vgpr_count", ".agpr_count", ".sgpr_spill_count",
-      ".vgpr_spill_count", ".wavefront_size", ".max_flat_workgroup_size", ".reqd_workgroup_size",
-      ".workgroup_size_hint", ".uses_dynamic_stack", ".language", ".language_version", ".workgroup_processor_mode",
-      ".uniform_work_group_size", ".kind", ".vec_type_hint", ".device_enqueue_symbol", ".max_num_workgroups_x",
-      ".max_num_workgroups_y", ".max_num_workgroups_z"};
+  static const std::set<std::string> kernel_keys = {".args",
+                                                    ".name",
+                                                    ".symbol",
+                                                    ".kernarg_segment_size",
+                                                    ".kernarg_segment_align",
+                                                    ".group_segment_fixed_size",
+                                                    ".private_segment_fixed_size",
+                                                    ".sgpr_count",
+                                                    ".vgpr_count",
+                                                    ".agpr_count",
+                                                    ".sgpr_spill_count",
+                                                    ".vgpr_spill_count",
+                                                    ".wavefront_size",
+                                                    ".max_flat_workgroup_size",
+                                                    ".reqd_workgroup_size",
+                                                    ".workgroup_size_hint",
+                                                    ".uses_dynamic_stack",
+                                                    ".language",
+                                                    ".language_version",
+                                                    ".workgroup_processor_mode",
+                                                    ".uniform_work_group_size",
+                                                    ".kind",
+                                                    ".vec_type_hint",
+                                                    ".device_enqueue_symbol",
+                                                    ".max_num_workgroups_x",
+                                                    ".max_num_workgroups_y",
+                                                    ".max_num_workgroups_z"};
   static const std::set<std::string> arg_keys = {
-      ".name", ".type_name", ".offset", ".size", ".value_kind", ".address_space", ".access", ".actual_access",
-      ".is_const", ".is_restrict", ".is_volatile", ".is_pipe", ".pointee_align", ".value_type"};
+      ".name",          ".type_name", ".offset",      ".size",        ".value_kind", ".address_space", ".access",
+      ".actual_access", ".is_const",  ".is_restrict", ".is_volatile", ".is_pipe",    ".pointee_align", ".value_type"};
   for (size_t i = 0; i < ks->list.size(); ++i) {
     const Yaml& y = ks->list[i];
     const Kernel& k = co.kernels()[i];
@@ -197,7 +218,8 @@ void check_metadata(const CodeObject& co, const Yaml& md) {
       REQUIRE(bool(d) == got.has_value());
       if (d) CHECK((d->value == "true" || d->value == "1") == *got);
     };
-    boolean(".uses_dynamic_stack", y.get(".uses_dynamic_stack") ? std::optional<bool>(m.uses_dynamic_stack) : std::nullopt);
+    boolean(".uses_dynamic_stack",
+            y.get(".uses_dynamic_stack") ? std::optional<bool>(m.uses_dynamic_stack) : std::nullopt);
     boolean(".workgroup_processor_mode", m.workgroup_processor_mode);
     boolean(".uniform_work_group_size", m.uniform_work_group_size);
     CHECK(y.str(".language") == m.language);
@@ -399,8 +421,8 @@ void check_object(const BuiltObject& b, const std::filesystem::path& tmp) {
 
   // ---- clang -S: the compiler's own directives ----
   if (!b.source.empty()) {
-    RunResult cs = run(std::string(SPORK_CLANG) + " -x cl -cl-std=CL2.0 --target=amdgcn-amd-amdhsa -nogpulib " + b.flags +
-                       " -S " + q(b.source) + " -o -");
+    RunResult cs = run(std::string(SPORK_CLANG) + " -x cl -cl-std=CL2.0 --target=amdgcn-amd-amdhsa -nogpulib " +
+                       b.flags + " -S " + q(b.source) + " -o -");
     REQUIRE(cs.status == 0);
     Directives d = amdhsa_directives(cs.out);
     check_directives(co, d, "clang -S");
@@ -480,4 +502,188 @@ TEST_CASE("kernel(name) names the kernels it has") {
   }
   CHECK(co.find("no_such_kernel") == nullptr);
   CHECK(co.find(co.kernels().front().name) == &co.kernels().front());
+}
+
+// Fields the compiler leaves at their defaults get exercised here: llvm-mc-19 assembles
+// kernels whose .amdhsa_* directives carry random values (fixed seed), with metadata that
+// names every argument value kind the loader knows (llvm-mc verifies the metadata too).
+TEST_CASE("descriptors assembled by llvm-mc with random field values decode to those values") {
+  std::mt19937 rng(20261124);
+  auto r = [&](int lo, int hi) { return std::uniform_int_distribution<int>(lo, hi)(rng); };
+  const std::vector<std::string> kinds = {"by_value",
+                                          "global_buffer",
+                                          "dynamic_shared_pointer",
+                                          "hidden_global_offset_x",
+                                          "hidden_global_offset_y",
+                                          "hidden_global_offset_z",
+                                          "hidden_none",
+                                          "hidden_printf_buffer",
+                                          "hidden_hostcall_buffer",
+                                          "hidden_default_queue",
+                                          "hidden_completion_action",
+                                          "hidden_multigrid_sync_arg",
+                                          "hidden_heap_v1",
+                                          "hidden_block_count_x",
+                                          "hidden_block_count_y",
+                                          "hidden_block_count_z",
+                                          "hidden_group_size_x",
+                                          "hidden_group_size_y",
+                                          "hidden_group_size_z",
+                                          "hidden_remainder_x",
+                                          "hidden_remainder_y",
+                                          "hidden_remainder_z",
+                                          "hidden_grid_dims",
+                                          "hidden_private_base",
+                                          "hidden_shared_base",
+                                          "hidden_queue_ptr",
+                                          "hidden_dynamic_lds_size"};
+  struct Spec {
+    std::string name;
+    std::map<std::string, int> d;                   // directive -> value
+    std::vector<std::pair<std::string, int>> args;  // value_kind, size
+  };
+  const int kKernels = 12;
+  std::vector<Spec> specs;
+  std::string text = "\t.amdgcn_target \"amdgcn-amd-amdhsa--gfx1100\"\n\t.amdhsa_code_object_version 5\n";
+  std::string meta = "---\namdhsa.kernels:\n";
+  size_t next_kind = 0;
+  for (int i = 0; i < kKernels; ++i) {
+    Spec sp;
+    sp.name = "k" + std::to_string(i);
+    auto& d = sp.d;
+    d[".amdhsa_user_sgpr_dispatch_ptr"] = r(0, 1);
+    d[".amdhsa_user_sgpr_queue_ptr"] = r(0, 1);
+    d[".amdhsa_user_sgpr_kernarg_segment_ptr"] = r(0, 1);
+    d[".amdhsa_user_sgpr_dispatch_id"] = r(0, 1);
+    d[".amdhsa_user_sgpr_private_segment_size"] = r(0, 1);
+    int implied = 2 * (d[".amdhsa_user_sgpr_dispatch_ptr"] + d[".amdhsa_user_sgpr_queue_ptr"] +
+                       d[".amdhsa_user_sgpr_kernarg_segment_ptr"] + d[".amdhsa_user_sgpr_dispatch_id"]) +
+                  d[".amdhsa_user_sgpr_private_segment_size"];
+    d[".amdhsa_user_sgpr_count"] = r(implied, 16);
+    d[".amdhsa_wavefront_size32"] = r(0, 1);
+    d[".amdhsa_uses_dynamic_stack"] = r(0, 1);
+    d[".amdhsa_enable_private_segment"] = r(0, 1);
+    d[".amdhsa_system_sgpr_workgroup_id_x"] = r(0, 1);
+    d[".amdhsa_system_sgpr_workgroup_id_y"] = r(0, 1);
+    d[".amdhsa_system_sgpr_workgroup_id_z"] = r(0, 1);
+    d[".amdhsa_system_sgpr_workgroup_info"] = r(0, 1);
+    d[".amdhsa_system_vgpr_workitem_id"] = r(0, 2);
+    d[".amdhsa_next_free_vgpr"] = r(1, 200);
+    d[".amdhsa_next_free_sgpr"] = r(0, 100);
+    d[".amdhsa_reserve_vcc"] = r(0, 1);
+    for (const char* f : {".amdhsa_float_round_mode_32", ".amdhsa_float_round_mode_16_64",
+                          ".amdhsa_float_denorm_mode_32", ".amdhsa_float_denorm_mode_16_64"})
+      d[f] = r(0, 3);
+    for (const char* f :
+         {".amdhsa_dx10_clamp", ".amdhsa_ieee_mode", ".amdhsa_fp16_overflow", ".amdhsa_workgroup_processor_mode",
+          ".amdhsa_memory_ordered", ".amdhsa_forward_progress", ".amdhsa_exception_fp_ieee_invalid_op",
+          ".amdhsa_exception_fp_denorm_src", ".amdhsa_exception_fp_ieee_div_zero", ".amdhsa_exception_fp_ieee_overflow",
+          ".amdhsa_exception_fp_ieee_underflow", ".amdhsa_exception_fp_ieee_inexact", ".amdhsa_exception_int_div_zero"})
+      d[f] = r(0, 1);
+    if (!d[".amdhsa_wavefront_size32"]) d[".amdhsa_shared_vgpr_count"] = r(0, 3);
+    d[".amdhsa_group_segment_fixed_size"] = r(0, 65536);
+    d[".amdhsa_private_segment_fixed_size"] = r(0, 4096);
+    // Arguments: a few explicit ones, then hidden kinds in turn so every kind appears.
+    int offset = 0;
+    for (int a = 0, n = r(1, 6); a < n; ++a) {
+      std::string kind = kinds[next_kind++ % kinds.size()];
+      int size = kind == "by_value" ? 4
+                 : kind.find("_size_") != std::string::npos || kind.find("remainder") != std::string::npos ||
+                         kind == "hidden_grid_dims"
+                     ? 2
+                 : kind.find("block_count") != std::string::npos || kind == "hidden_dynamic_lds_size" ? 4
+                                                                                                      : 8;
+      offset = (offset + size - 1) / size * size;
+      sp.args.emplace_back(kind, size);
+      meta += std::string(a == 0 ? "  - .args:\n" : "") + "      - .offset: " + std::to_string(offset) +
+              "\n        .size: " + std::to_string(size) + "\n        .value_kind: " + kind + "\n";
+      if (kind == "global_buffer" || kind == "dynamic_shared_pointer")
+        meta += std::string("        .address_space: ") + (kind == "global_buffer" ? "global" : "local") + "\n";
+      offset += size;
+    }
+    int kernarg = (offset + 7) / 8 * 8;
+    d[".amdhsa_kernarg_size"] = kernarg;
+    int wave = d[".amdhsa_wavefront_size32"] ? 32 : 64;
+    meta += "    .group_segment_fixed_size: " + std::to_string(d[".amdhsa_group_segment_fixed_size"]) +
+            "\n    .kernarg_segment_align: 8\n    .kernarg_segment_size: " + std::to_string(kernarg) +
+            "\n    .max_flat_workgroup_size: 256\n    .name: " + sp.name +
+            "\n    .private_segment_fixed_size: " + std::to_string(d[".amdhsa_private_segment_fixed_size"]) +
+            "\n    .sgpr_count: " + std::to_string(d[".amdhsa_next_free_sgpr"]) + "\n    .symbol: " + sp.name +
+            ".kd\n    .vgpr_count: " + std::to_string(d[".amdhsa_next_free_vgpr"]) +
+            "\n    .wavefront_size: " + std::to_string(wave) + "\n";
+    text += "\t.text\n\t.globl " + sp.name + "\n\t.p2align 8\n\t.type " + sp.name + ",@function\n" + sp.name +
+            ":\n\ts_endpgm\n\t.rodata\n\t.p2align 6\n\t.amdhsa_kernel " + sp.name + "\n";
+    for (const auto& [k, v] : d) text += "\t\t" + k + " " + std::to_string(v) + "\n";
+    text += "\t.end_amdhsa_kernel\n";
+    specs.push_back(sp);
+  }
+  meta += "amdhsa.target: amdgcn-amd-amdhsa--gfx1100\namdhsa.version:\n  - 1\n  - 2\n...\n";
+  text += "\t.text\n\t.amdgpu_metadata\n" + meta + "\t.end_amdgpu_metadata\n";
+  REQUIRE(next_kind >= kinds.size());  // every value kind is in the metadata
+
+  TempDir tmp;
+  std::string s = (tmp.path / "mc.s").string(), o = (tmp.path / "mc.o").string(),
+              co_path = (tmp.path / "mc.co").string();
+  write_bytes(s, std::vector<uint8_t>(text.begin(), text.end()));
+  RunResult mc =
+      run(std::string(SPORK_LLVM_MC) + " -triple=amdgcn-amd-amdhsa -mcpu=gfx1100 -filetype=obj " + q(s) + " -o " + q(o),
+          true);
+  INFO("llvm-mc: " << mc.out);
+  REQUIRE(mc.status == 0);
+  REQUIRE(run(std::string(SPORK_LLD) + " -shared " + q(o) + " -o " + q(co_path), true).status == 0);
+  CodeObject co = CodeObject::from_file(co_path);
+  REQUIRE(co.kernels().size() == specs.size());
+  for (size_t i = 0; i < specs.size(); ++i) {
+    const Spec& sp = specs[i];
+    const Kernel& k = co.kernel(sp.name);
+    for (const auto& [dname, v] : sp.d) {
+      INFO("kernel " << sp.name << " " << dname);
+      if (dname == ".amdhsa_next_free_sgpr" || dname == ".amdhsa_reserve_vcc") continue;  // gfx10+: not encoded
+      CHECK(check_directive(k, dname, v, "llvm-mc input"));
+    }
+    REQUIRE(k.metadata.args.size() == sp.args.size());
+    for (size_t a = 0; a < sp.args.size(); ++a) {
+      CHECK(k.metadata.args[a].value_kind == sp.args[a].first);
+      CHECK(k.metadata.args[a].size == uint32_t(sp.args[a].second));
+    }
+  }
+  // And llvm-objdump's reading of the same bytes.
+  std::string syms;
+  for (const Spec& sp : specs) syms += (syms.empty() ? "" : ",") + sp.name + ".kd";
+  RunResult od = run(std::string(SPORK_LLVM_OBJDUMP) + " -D --disassemble-symbols=" + syms + " " + q(co_path), true);
+  REQUIRE(od.status == 0);
+  CHECK(od.out.find("error decoding") == std::string::npos);
+  check_directives(co, amdhsa_directives(od.out), "llvm-objdump (llvm-mc object)");
+}
+
+TEST_CASE("target features from e_flags") {
+  std::vector<uint8_t> b = read_bytes(built_objects().front().path);
+  uint32_t flags;
+  std::memcpy(&flags, &b[48], 4);  // e_flags
+  REQUIRE((flags & 0xff) == 0x41);
+  CHECK(spork::amdgpu_mach_name(0x41) == "gfx1100");
+  CHECK(spork::amdgpu_mach_name(0x36) == "gfx1030");
+  CHECK(spork::amdgpu_mach_name(0x48) == "gfx1200");
+  CHECK(spork::amdgpu_mach_name(0x4e) == "gfx1201");
+  CHECK(spork::amdgpu_mach_name(0x3f) == "gfx90a");
+  CHECK(spork::amdgpu_mach_name(0).empty());
+  struct Case {
+    uint32_t bits;
+    const char *xnack, *sramecc, *id;
+  };
+  for (Case c :
+       {Case{0x000, "unsupported", "unsupported", "gfx1100"}, Case{0x100, "any", "unsupported", "gfx1100"},
+        Case{0x300, "on", "unsupported", "gfx1100:xnack+"}, Case{0x200, "off", "unsupported", "gfx1100:xnack-"},
+        Case{0xe00, "off", "on", "gfx1100:sramecc+:xnack-"}, Case{0x900, "any", "off", "gfx1100:sramecc-"}}) {
+    uint32_t f = 0x41 | c.bits;
+    std::memcpy(&b[48], &f, 4);
+    CodeObject co = CodeObject::from_memory(b);
+    INFO(c.id);
+    CHECK(co.target() == "gfx1100");
+    CHECK(co.xnack_setting() == c.xnack);
+    CHECK(co.sramecc_setting() == c.sramecc);
+    CHECK(co.target_id() == c.id);
+    CHECK(co.xnack_on() == (std::string(c.xnack) == "on"));
+    CHECK(co.sramecc_on() == (std::string(c.sramecc) == "on"));
+  }
 }

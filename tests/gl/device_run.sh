@@ -3,6 +3,8 @@
 # binaries in .devbin-gl/ (gl_perf, gl_ref, libquadmath.so.0) and the loader debs in .gl/,
 # both carried; writes logs under $OUT.
 set -uo pipefail
+# It unpacks .gl/*.deb into /: never on a developer machine.
+[ -e /dev/nvidiactl ] || { echo "device_run.sh: only for the lent GPU machine (it unpacks .gl debs into /)" >&2; exit 2; }
 for f in .gl/*.deb; do dpkg -x "$f" /; done
 ldconfig
 export LD_LIBRARY_PATH=$PWD/.devbin-gl${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}

@@ -121,7 +121,7 @@ void check_dispatch_against_oracle(const std::string& co, const Kernel& k, const
   const auto tmp = COMPUTE_TMPRING_SIZE::decode(r.reg(di, COMPUTE_TMPRING_SIZE::info()));
   if (scratch) {
     REQUIRE(p.scratch);
-    CHECK(tmp.WAVES == p.scratch->waves);
+    CHECK(tmp.WAVES == p.scratch->waves / p.scratch->shader_engines);
     CHECK(tmp.WAVESIZE * 256 == p.scratch->bytes_per_wave);
     CHECK(tmp.WAVESIZE * 256 >= kd.priv * md.get(".wavefront_size"));
     CHECK(r.reg(di, COMPUTE_DISPATCH_SCRATCH_BASE_LO::info()) == uint32_t(p.scratch->address >> 8));
@@ -356,8 +356,18 @@ TEST_CASE("scratch kernel: refused without a scratch area, TMPRING_SIZE and scra
     q.scratch->bytes_per_wave -= 256;
     CHECK_THROWS_WITH_AS(build_dispatch_ib(k, q, {.address = kFence}), doctest::Contains("bytes_per_wave"),
                          DispatchError);
+    q = p;
+    q.scratch->shader_engines = 128;  // fewer waves than engines
+    CHECK_THROWS_WITH_AS(build_dispatch_ib(k, q, {.address = kFence}), doctest::Contains("TMPRING_SIZE.WAVES"),
+                         DispatchError);
     const Replay r = replay(build_dispatch_ib(k, p, {.address = kFence, .value = 1}));
     check_dispatch_against_oracle(co_path, k, p, r, 0);
+    // gfx1100: 6 shader engines, WAVES counts per engine.
+    q = p;
+    q.scratch->waves = 60;
+    q.scratch->shader_engines = 6;
+    const Replay r6 = replay(build_dispatch_ib(k, q, {.address = kFence, .value = 1}));
+    CHECK(COMPUTE_TMPRING_SIZE::decode(r6.reg(0, COMPUTE_TMPRING_SIZE::info())).WAVES == 10);
   }
 }
 

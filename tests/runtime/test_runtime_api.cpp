@@ -79,7 +79,7 @@ void check_gemm(uint32_t M, uint32_t N, uint32_t K, Placement p) {
       worst = std::max(worst, err);
       if (!(err <= tol)) ++bad;
     }
-  INFO("gemm " << M << "x" << N << "x" << K << " in " << to_string(p) << ": worst rel error " << worst
+  INFO("gemm " << M << "x" << N << "x" << K << " in " << std::string(to_string(p)) << ": worst rel error " << worst
                << ", tolerance " << tol);
   CHECK(bad == 0);
   CHECK(f.timing(0).end_ticks >= f.timing(0).begin_ticks);

@@ -323,8 +323,7 @@ TEST_CASE("cp: several submissions in flight run in order; WAIT_REG_MEM waits fo
   CHECK(r.status == Status::TimedOut);
   CHECK(e.gpu.last_completed() == 0);
   // 0x105 & 0xFF = 5 >= 5: satisfies the wait (mask applied).
-  uint32_t v = 0x105;
-  std::memcpy(e.data.host + 100, &v, 4);
+  std::atomic_ref<uint32_t>(*reinterpret_cast<uint32_t*>(e.data.host + 100)).store(0x105, std::memory_order_release);
   r = e.gpu.wait(seqs.back(), std::chrono::seconds(30));
   REQUIRE_MESSAGE(r.ok(), describe(r));
   for (uint64_t s : seqs) CHECK(e.gpu.wait(s, std::chrono::seconds(0)).ok());

@@ -65,7 +65,9 @@ TEST_CASE("GEMM on the simulator matches FP64 at 1x1x1, 17x31x7, 129x65x257 and 
     uint32_t M, N, K;
   };
   for (Size s : {Size{1, 1, 1}, Size{17, 31, 7}, Size{129, 65, 257}, Size{256, 256, 256}}) {
-    CAPTURE(s.M), CAPTURE(s.N), CAPTURE(s.K);
+    CAPTURE(s.M);
+    CAPTURE(s.N);
+    CAPTURE(s.K);
     bool stats = s.M == 129;
     GemmResult g = run_gemm(e, p, s.M, s.N, s.K, stats);
     REQUIRE_MESSAGE(g.r.ok(), describe(g.r));

@@ -150,4 +150,45 @@ inline spork::sim::DispatchState make_state(uint64_t code_va, const KernelDesc& 
   return st;
 }
 
+// Packs kernel arguments (8-byte pointers, 4-byte scalars) at their natural alignment.
+struct Args {
+  std::vector<uint8_t> bytes;
+  template <class T> Args& add(T v) {
+    const size_t a = sizeof(T);
+    bytes.resize((bytes.size() + a - 1) / a * a);
+    const size_t o = bytes.size();
+    bytes.resize(o + a);
+    std::memcpy(bytes.data() + o, &v, a);
+    return *this;
+  }
+};
+
+// Runs kernel `name` of a loaded code object: kernarg buffer, scratch if the kernel needs it.
+inline spork::sim::DispatchStats run_kernel(Gpu& gpu, const CodeObject& co, uint64_t code_va, const std::string& name,
+                                            const Args& args, std::array<uint32_t, 3> groups, std::array<uint32_t, 3> block,
+                                            spork::sim::DispatchOptions opt = {}) {
+  const KernelDesc& k = co.kernels.at(name);
+  std::vector<uint8_t> ka(std::max<size_t>(k.kernarg_size, args.bytes.size()) + 64, 0);
+  std::memcpy(ka.data(), args.bytes.data(), args.bytes.size());
+  // Code object v5 hidden arguments right after the explicit ones (8-byte aligned).
+  const size_t h = (args.bytes.size() + 7) / 8 * 8;
+  for (int d = 0; d < 3; ++d) {
+    std::memcpy(&ka[h + 4 * d], &groups[d], 4);
+    const uint16_t gs = static_cast<uint16_t>(block[d]);
+    std::memcpy(&ka[h + 12 + 2 * d], &gs, 2);
+  }
+  const uint64_t kva = gpu.alloc(ka.size(), spork::sim::PERM_READ);
+  gpu.put(kva, ka);
+  uint64_t scratch = 0;
+  uint32_t slots = 0;
+  if (k.private_segment_fixed_size) {
+    slots = 64;
+    const uint64_t per_wave = (k.private_segment_fixed_size * 32 + 255) / 256 * 256;
+    scratch = gpu.alloc(per_wave * slots);
+  }
+  auto st = make_state(code_va, k, kva, groups, block, scratch, slots);
+  if (scratch) st.pgm_rsrc2 |= 1;  // SCRATCH_EN as the descriptor asks
+  return gpu.core.dispatch(st, opt);
+}
+
 }  // namespace simcore_test
