@@ -189,18 +189,19 @@ const ComputeProgram& GemmRunner::program(const GemmTiling& t) {
   if (shared > uint64_t(max_shared))
     bad(std::to_string(shared) + " bytes of shared memory, the driver allows " + std::to_string(max_shared));
 
-  std::string key = t.str();
+  std::string key = t.str() + (glsl430_ ? " 430" : "");
   auto it = programs_.find(key);
   if (it != programs_.end()) return *it->second;
   std::string src(gemm_source());
-  // The shader says #version 450; nothing in it needs more than 4.3, so a 4.3/4.4 driver gets 430.
-  if (ctx_.info().gl_version < 45) {
+  // The shader says #version 450; with LOCAL_SIZE_X given as a literal nothing in it needs more
+  // than GLSL 4.30, so a 4.3/4.4 context gets #version 430.
+  if (ctx_.info().gl_version < 45 || glsl430_) {
     size_t v = src.find("#version 450");
     if (v != std::string::npos) src.replace(v, 12, "#version 430");
   }
   auto u = [](uint32_t x) { return std::to_string(x) + "u"; };
   Defines defs = {{"BM", u(t.bm)}, {"BN", u(t.bn)}, {"BK", u(t.bk)},        {"TM", u(t.tm)},
-                  {"TN", u(t.tn)}, {"VEC", u(t.vec)}, {"STAGES", u(t.stages)}};
+                  {"TN", u(t.tn)}, {"VEC", u(t.vec)}, {"STAGES", u(t.stages)}, {"LOCAL_SIZE_X", std::to_string(nt)}};
   auto p = std::make_unique<ComputeProgram>(src, defs, "gemm.comp");
   auto ls = p->local_size();
   if (uint64_t(ls[0]) != nt) throw Error("gemm.comp linked with local_size_x " + std::to_string(ls[0]) + ", expected " + std::to_string(nt));
@@ -267,6 +268,7 @@ GemmResult GemmRunner::run(uint32_t M, uint32_t N, uint32_t K, const GemmTiling&
   };
   for (unsigned w = 0; w < warmup; ++w) dispatch(s[w % sets]);
   glFinish();
+  if (warmup) warm_clocks(ctx_, [&](unsigned i) { dispatch(s[i % sets]); });
   check_gl("GEMM warm-up");
   for (Set& x : s) x.C.fill_u32(kPoison);
 

@@ -123,6 +123,7 @@ MembwResult MembwRunner::run(BufferKind kind, MembwOp op, size_t bytes, unsigned
   };
   for (unsigned w = 0; w < warmup; ++w) dispatch();
   glFinish();
+  if (warmup) warm_clocks(ctx_, [&](unsigned) { dispatch(); });
   check_gl("membw warm-up");
 
   // GL_TIMESTAMP pairs rather than GL_TIME_ELAPSED: llvmpipe's elapsed queries do not cover compute

@@ -1,5 +1,7 @@
 #include "gl_ref/timer.h"
 
+#include "gl_ref/context.h"
+
 #include <algorithm>
 #include <chrono>
 #include <string>
@@ -49,6 +51,17 @@ Stats stats(std::vector<double> v) {
 double host_now_ms() {
   using namespace std::chrono;
   return duration<double, std::milli>(steady_clock::now().time_since_epoch()).count();
+}
+
+void warm_clocks(const Context& ctx, const std::function<void(unsigned)>& run) {
+  if (ctx.info().software) return;
+  const double t0 = host_now_ms();
+  unsigned i = 0, batch = 1;
+  while (host_now_ms() - t0 < kWarmClocksMs && i < 100000) {
+    for (unsigned b = 0; b < batch; ++b) run(i++);
+    glFinish();
+    batch = std::min(batch * 2, 64u);
+  }
 }
 
 }  // namespace spork::gl

@@ -3,6 +3,7 @@
 #pragma once
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <vector>
 
 #include "gl_ref/gl.h"
@@ -39,5 +40,12 @@ Stats stats(std::vector<double> v);
 
 // Host wall clock in milliseconds.
 double host_now_ms();
+
+// On a hardware GPU, keeps issuing run(i) until about kWarmClocksMs of GPU work has passed, so that
+// the clocks have left their idle state before the timed runs (short memory-bound runs after an
+// idle pause otherwise measure the clock ramp). Nothing on a software renderer.
+constexpr double kWarmClocksMs = 200;
+class Context;
+void warm_clocks(const Context& ctx, const std::function<void(unsigned)>& run);
 
 }  // namespace spork::gl

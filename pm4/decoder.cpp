@@ -38,14 +38,22 @@ uint64_t addr64(std::span<const uint32_t> p, size_t lo) { return uint64_t(p[lo])
 // Expected payload size of the packet kinds whose size is fixed (0 = variable / not checked).
 size_t fixed_payload(Opcode op) {
   switch (op) {
-    case Opcode::DISPATCH_DIRECT: return 4;
-    case Opcode::DISPATCH_INDIRECT: return 3;
-    case Opcode::ACQUIRE_MEM: return 7;
-    case Opcode::RELEASE_MEM: return 7;
-    case Opcode::WAIT_REG_MEM: return 6;
-    case Opcode::COPY_DATA: return 5;
-    case Opcode::INDIRECT_BUFFER: return 3;
-    default: return 0;
+    case Opcode::DISPATCH_DIRECT:
+      return 4;
+    case Opcode::DISPATCH_INDIRECT:
+      return 3;
+    case Opcode::ACQUIRE_MEM:
+      return 7;
+    case Opcode::RELEASE_MEM:
+      return 7;
+    case Opcode::WAIT_REG_MEM:
+      return 6;
+    case Opcode::COPY_DATA:
+      return 5;
+    case Opcode::INDIRECT_BUFFER:
+      return 3;
+    default:
+      return 0;
   }
 }
 
@@ -68,7 +76,8 @@ void decode_type3(DecodedPacket& d, std::span<const uint32_t> p) {
         return;
       }
       const uint32_t first = p[0] & 0xFFFF;
-      if (p[0] >> 16) d.errors.push_back(strf("%s: reserved bits set in the offset dword 0x%08x", d.name.c_str(), p[0]));
+      if (p[0] >> 16)
+        d.errors.push_back(strf("%s: reserved bits set in the offset dword 0x%08x", d.name.c_str(), p[0]));
       for (size_t i = 1; i < p.size(); ++i) {
         const uint64_t off = uint64_t(first) + (i - 1);
         if (off >= space_dwords(space)) {
@@ -103,9 +112,9 @@ void decode_type3(DecodedPacket& d, std::span<const uint32_t> p) {
       namespace F = RELEASE_MEM_;
       const char* ev = event_type_name(F::EVENT_TYPE.get(p[0]));
       static const char* kData[] = {"NONE", "DATA32", "DATA64", "TIMESTAMP", "?4", "GDS", "?6", "?7"};
-      d.summary = strf("%s DATA_SEL=%s addr=0x%llx data=0x%llx", ev ? ev : "EVENT?", kData[F::DATA_SEL.get(p[1])],
+      const std::string evs = ev ? ev : strf("event 0x%x", F::EVENT_TYPE.get(p[0]));
+      d.summary = strf("%s DATA_SEL=%s addr=0x%llx data=0x%llx", evs.c_str(), kData[F::DATA_SEL.get(p[1])],
                        (unsigned long long)addr64(p, 2), (unsigned long long)addr64(p, 4));
-      if (!ev) d.errors.push_back(strf("RELEASE_MEM: unknown event type 0x%x", F::EVENT_TYPE.get(p[0])));
       break;
     }
     case Opcode::EVENT_WRITE: {
@@ -134,8 +143,8 @@ void decode_type3(DecodedPacket& d, std::span<const uint32_t> p) {
                        (unsigned long long)addr64(p, 3), COPY_DATA_::COUNT_SEL.get(p[0]) ? "64-bit" : "32-bit");
       break;
     case Opcode::INDIRECT_BUFFER:
-      d.summary = strf("addr=0x%llx size=%u dwords%s", (unsigned long long)addr64(p, 0), INDIRECT_BUFFER_::IB_SIZE.get(p[2]),
-                       INDIRECT_BUFFER_::CHAIN.get(p[2]) ? " CHAIN" : "");
+      d.summary = strf("addr=0x%llx size=%u dwords%s", (unsigned long long)addr64(p, 0),
+                       INDIRECT_BUFFER_::IB_SIZE.get(p[2]), INDIRECT_BUFFER_::CHAIN.get(p[2]) ? " CHAIN" : "");
       if (p[0] & 3) d.errors.push_back("INDIRECT_BUFFER address is not 4-byte aligned");
       break;
     case Opcode::NOP:
@@ -158,7 +167,7 @@ Decoding decode(std::span<const uint32_t> s) {
     if (raw.truncated) {
       d.size_dwords = s.size() - i;
       d.name = raw.header.type == 3 && opcode_name(raw.header.opcode) ? opcode_name(raw.header.opcode)
-                                                                       : strf("TYPE%u", raw.header.type);
+                                                                      : strf("TYPE%u", raw.header.type);
       d.errors.push_back(strf("header 0x%08x claims %u payload dwords but only %zu remain; decoding stops here",
                               raw.header.raw, raw.header.payload_dwords(), s.size() - i - 1));
       out.error_count += 1;
@@ -210,8 +219,7 @@ std::string format(const Decoding& dec) {
         s += strf("          %-34s = 0x%08x", r.info->name, r.value);
         s += plain ? std::string() : "  " + format_fields(*r.info, r.value);
         s += "\n";
-      }
-      else
+      } else
         s += strf("          %s[0x%03x] (0x%05x)%*s = 0x%08x\n", space_name(r.space), r.offset, r.byte_address(),
                   r.space == RegSpace::SH ? 12 : 7, "", r.value);
     }

@@ -15,9 +15,9 @@ namespace spork::pm4 {
 
 struct DecodedRegister {
   RegSpace space;
-  uint32_t offset;             // packet offset in its space
+  uint32_t offset;  // packet offset in its space
   uint32_t value;
-  const RegisterInfo* info;    // nullptr when the table has no register there
+  const RegisterInfo* info;  // nullptr when the table has no register there
   uint32_t byte_address() const { return pm4::byte_address(space, offset); }
 };
 
@@ -30,7 +30,7 @@ struct DecodedPacket {
   size_t offset = 0;       // dword offset of the header
   size_t size_dwords = 0;  // dwords consumed (1 for a header that could not be trusted)
   Header header;
-  std::string name;        // opcode name, "TYPE0", "TYPE2", ... or "" for an unknown opcode
+  std::string name;                        // opcode name, "TYPE0", "TYPE2", ... or "" for an unknown opcode
   std::vector<DecodedRegister> registers;  // SET_SH_REG / SET_UCONFIG_REG
   std::vector<DecodedField> fields;        // payload fields
   std::string summary;                     // one-line reading, e.g. "4,2,1 initiator COMPUTE_SHADER_EN CS_W32_EN"

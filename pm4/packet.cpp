@@ -46,11 +46,16 @@ std::span<const PacketField> packet_fields() { return kPacketFields; }
 
 const char* event_type_name(uint32_t v) {
   switch (v) {
-    case uint32_t(EventType::CS_PARTIAL_FLUSH): return "CS_PARTIAL_FLUSH";
-    case uint32_t(EventType::CACHE_FLUSH_AND_INV_TS_EVENT): return "CACHE_FLUSH_AND_INV_TS_EVENT";
-    case uint32_t(EventType::BOTTOM_OF_PIPE_TS): return "BOTTOM_OF_PIPE_TS";
-    case uint32_t(EventType::CS_DONE): return "CS_DONE";
-    default: return nullptr;
+    case uint32_t(EventType::CS_PARTIAL_FLUSH):
+      return "CS_PARTIAL_FLUSH";
+    case uint32_t(EventType::CACHE_FLUSH_AND_INV_TS_EVENT):
+      return "CACHE_FLUSH_AND_INV_TS_EVENT";
+    case uint32_t(EventType::BOTTOM_OF_PIPE_TS):
+      return "BOTTOM_OF_PIPE_TS";
+    case uint32_t(EventType::CS_DONE):
+      return "CS_DONE";
+    default:
+      return nullptr;
   }
 }
 

@@ -22,32 +22,35 @@ std::optional<Opcode> opcode_from_name(std::string_view name);
 
 enum class ShaderType : uint8_t { Graphics = 0, Compute = 1 };
 
-inline constexpr uint32_t kType3CountMax = 0x3FFF;  // 14-bit count field
+inline constexpr uint32_t kType3CountMax = 0x3FFF;             // 14-bit count field
 inline constexpr uint32_t kMaxPayloadDwords = kType3CountMax;  // count 0x3FFF is reserved for the NOP filler
 // One-dword type-3 NOP (count 0x3FFF): what the kernel driver pads rings with on gfx10+.
 inline constexpr uint32_t kNopFiller = 0xFFFF1000u;
 
 constexpr uint32_t make_type3_header(Opcode op, uint32_t payload_dwords, ShaderType st = ShaderType::Compute,
                                      bool predicate = false) {
-  return (3u << 30) | (((payload_dwords - 1u) & kType3CountMax) << 16) | (uint32_t(op) << 8) |
-         (uint32_t(st) << 1) | (predicate ? 1u : 0u);
+  return (3u << 30) | (((payload_dwords - 1u) & kType3CountMax) << 16) | (uint32_t(op) << 8) | (uint32_t(st) << 1) |
+         (predicate ? 1u : 0u);
 }
 
 struct Header {
   uint32_t raw = 0;
-  uint8_t type = 0;       // 0..3
-  uint32_t count = 0;     // bits 29:16 (type 0 and 3)
-  uint8_t opcode = 0;     // type 3: bits 15:8
-  bool compute = false;   // type 3: bit 1 (shader type)
-  bool predicate = false; // type 3: bit 0
-  uint16_t reg = 0;       // type 0: base register (dword address), bits 15:0
+  uint8_t type = 0;        // 0..3
+  uint32_t count = 0;      // bits 29:16 (type 0 and 3)
+  uint8_t opcode = 0;      // type 3: bits 15:8
+  bool compute = false;    // type 3: bit 1 (shader type)
+  bool predicate = false;  // type 3: bit 0
+  uint16_t reg = 0;        // type 0: base register (dword address), bits 15:0
 
   // Dwords after the header that belong to this packet.
   constexpr uint32_t payload_dwords() const {
     switch (type) {
-      case 0: return count + 1;
-      case 3: return (opcode == uint8_t(Opcode::NOP) && count == kType3CountMax) ? 0 : count + 1;
-      default: return 0;  // type 1 (reserved) and type 2 (filler) are one dword
+      case 0:
+        return count + 1;
+      case 3:
+        return (opcode == uint8_t(Opcode::NOP) && count == kType3CountMax) ? 0 : count + 1;
+      default:
+        return 0;  // type 1 (reserved) and type 2 (filler) are one dword
     }
   }
   constexpr uint32_t total_dwords() const { return 1 + payload_dwords(); }
@@ -104,9 +107,9 @@ struct PacketField {
 };
 
 // Named constants: pm4::RELEASE_MEM_::DATA_SEL etc.
-#define SPORK_PKT_FIELD(OP, DW, NAME, LO, HI, REF) \
-  namespace OP##_ {                                 \
-  inline constexpr PacketField NAME{Opcode::OP, DW, #NAME, LO, HI, REF}; \
+#define SPORK_PKT_FIELD(OP, DW, NAME, LO, HI, REF)                         \
+  namespace OP##_ {                                                        \
+    inline constexpr PacketField NAME{Opcode::OP, DW, #NAME, LO, HI, REF}; \
   }
 #include "pm4/packet_fields.inc"
 
@@ -123,9 +126,12 @@ const char* event_type_name(uint32_t v);
 // EVENT_INDEX that goes with an event type (4 for CS_PARTIAL_FLUSH, 5 for end-of-pipe timestamps).
 constexpr uint32_t event_index(EventType e) {
   switch (e) {
-    case EventType::CS_PARTIAL_FLUSH: return 4;
-    case EventType::CS_DONE: return 6;
-    default: return 5;
+    case EventType::CS_PARTIAL_FLUSH:
+      return 4;
+    case EventType::CS_DONE:
+      return 6;
+    default:
+      return 5;
   }
 }
 enum class ReleaseDataSel : uint8_t { NONE = 0, VALUE_32BIT = 1, VALUE_64BIT = 2, TIMESTAMP = 3 };
@@ -133,9 +139,25 @@ enum class ReleaseIntSel : uint8_t { NONE = 0, SEND_INT = 1, SEND_INT_ON_CONFIRM
 enum class ReleaseDstSel : uint8_t { MEMORY = 0, TC_L2 = 1 };
 enum class WriteDstSel : uint8_t { REGISTER = 0, MEMORY = 5 };
 enum class EngineSel : uint8_t { ME = 0, PFP = 1 };
-enum class WaitFunction : uint8_t { ALWAYS = 0, LESS = 1, LESS_EQUAL = 2, EQUAL = 3, NOT_EQUAL = 4, GREATER_EQUAL = 5, GREATER = 6 };
+enum class WaitFunction : uint8_t {
+  ALWAYS = 0,
+  LESS = 1,
+  LESS_EQUAL = 2,
+  EQUAL = 3,
+  NOT_EQUAL = 4,
+  GREATER_EQUAL = 5,
+  GREATER = 6
+};
 enum class WaitMemSpace : uint8_t { REGISTER = 0, MEMORY = 1 };
-enum class CopySrcSel : uint8_t { REGISTER = 0, MEMORY = 1, TC_L2 = 2, GDS = 3, PERF = 4, IMMEDIATE = 5, TIMESTAMP = 9 };
+enum class CopySrcSel : uint8_t {
+  REGISTER = 0,
+  MEMORY = 1,
+  TC_L2 = 2,
+  GDS = 3,
+  PERF = 4,
+  IMMEDIATE = 5,
+  TIMESTAMP = 9
+};
 enum class CopyDstSel : uint8_t { REGISTER = 0, TC_L2 = 2, GDS = 3, PERF = 4, MEMORY = 5 };
 
 }  // namespace spork::pm4

@@ -97,21 +97,20 @@ Writer& Writer::dispatch_indirect(uint64_t address, const COMPUTE_DISPATCH_INITI
 }
 
 Writer& Writer::acquire_mem(const AcquireMem& a) {
-  return packet(Opcode::ACQUIRE_MEM, {0 /* COHER_CNTL: unused on gfx10+ */, a.coher_size, a.coher_size_hi,
-                                      a.coher_base, a.coher_base_hi, ACQUIRE_MEM_::POLL_INTERVAL.put(a.poll_interval),
-                                      a.gcr.encode()});
+  return packet(Opcode::ACQUIRE_MEM,
+                {0 /* COHER_CNTL: unused on gfx10+ */, a.coher_size, a.coher_size_hi, a.coher_base, a.coher_base_hi,
+                 ACQUIRE_MEM_::POLL_INTERVAL.put(a.poll_interval), a.gcr.encode()});
 }
 
 Writer& Writer::release_mem(const ReleaseMem& r) {
   namespace F = RELEASE_MEM_;
   const auto ev = r.event;
-  const uint32_t dw0 = F::EVENT_TYPE.put(uint32_t(ev)) | F::EVENT_INDEX.put(event_index(ev)) |
-                       F::GCR_GLM_WB.put(r.gcr.GLM_WB) | F::GCR_GLM_INV.put(r.gcr.GLM_INV) |
-                       F::GCR_GLV_INV.put(r.gcr.GLV_INV) | F::GCR_GL1_INV.put(r.gcr.GL1_INV) |
-                       F::GCR_GL2_US.put(r.gcr.GL2_US) | F::GCR_GL2_RANGE.put(r.gcr.GL2_RANGE) |
-                       F::GCR_GL2_DISCARD.put(r.gcr.GL2_DISCARD) | F::GCR_GL2_INV.put(r.gcr.GL2_INV) |
-                       F::GCR_GL2_WB.put(r.gcr.GL2_WB) | F::GCR_SEQ.put(r.gcr.SEQ) |
-                       F::CACHE_POLICY.put(r.cache_policy);
+  const uint32_t dw0 =
+      F::EVENT_TYPE.put(uint32_t(ev)) | F::EVENT_INDEX.put(event_index(ev)) | F::GCR_GLM_WB.put(r.gcr.GLM_WB) |
+      F::GCR_GLM_INV.put(r.gcr.GLM_INV) | F::GCR_GLV_INV.put(r.gcr.GLV_INV) | F::GCR_GL1_INV.put(r.gcr.GL1_INV) |
+      F::GCR_GL2_US.put(r.gcr.GL2_US) | F::GCR_GL2_RANGE.put(r.gcr.GL2_RANGE) |
+      F::GCR_GL2_DISCARD.put(r.gcr.GL2_DISCARD) | F::GCR_GL2_INV.put(r.gcr.GL2_INV) | F::GCR_GL2_WB.put(r.gcr.GL2_WB) |
+      F::GCR_SEQ.put(r.gcr.SEQ) | F::CACHE_POLICY.put(r.cache_policy);
   const uint32_t dw1 =
       F::DST_SEL.put(uint32_t(r.dst_sel)) | F::INT_SEL.put(uint32_t(r.int_sel)) | F::DATA_SEL.put(uint32_t(r.data_sel));
   if (r.data_sel != ReleaseDataSel::NONE)
@@ -145,30 +144,32 @@ Writer& Writer::wait_reg_mem(const WaitRegMem& w) {
   namespace F = WAIT_REG_MEM_;
   if (w.mem_space == WaitMemSpace::MEMORY) check_aligned(w.address, 4, "WAIT_REG_MEM");
   return packet(Opcode::WAIT_REG_MEM,
-                {F::FUNCTION.put(uint32_t(w.function)) | F::MEM_SPACE.put(uint32_t(w.mem_space)) |
-                     F::OPERATION.put(0) | F::ENGINE.put(uint32_t(w.engine)),
+                {F::FUNCTION.put(uint32_t(w.function)) | F::MEM_SPACE.put(uint32_t(w.mem_space)) | F::OPERATION.put(0) |
+                     F::ENGINE.put(uint32_t(w.engine)),
                  lo32(w.address), hi32(w.address), w.reference, w.mask, F::POLL_INTERVAL.put(w.poll_interval)});
 }
 
 Writer& Writer::copy_data(const CopyData& c) {
   namespace F = COPY_DATA_;
   const uint64_t align = c.count_64bit ? 8 : 4;
-  if (c.src_sel == CopySrcSel::MEMORY || c.src_sel == CopySrcSel::TC_L2) check_aligned(c.src_address, align, "COPY_DATA source");
-  if (c.dst_sel == CopyDstSel::MEMORY || c.dst_sel == CopyDstSel::TC_L2) check_aligned(c.dst_address, align, "COPY_DATA destination");
-  return packet(Opcode::COPY_DATA,
-                {F::SRC_SEL.put(uint32_t(c.src_sel)) | F::DST_SEL.put(uint32_t(c.dst_sel)) |
-                     F::COUNT_SEL.put(c.count_64bit) | F::WR_CONFIRM.put(c.wr_confirm) |
-                     F::ENGINE_SEL.put(uint32_t(c.engine)),
-                 lo32(c.src_address), hi32(c.src_address), lo32(c.dst_address), hi32(c.dst_address)});
+  if (c.src_sel == CopySrcSel::MEMORY || c.src_sel == CopySrcSel::TC_L2)
+    check_aligned(c.src_address, align, "COPY_DATA source");
+  if (c.dst_sel == CopyDstSel::MEMORY || c.dst_sel == CopyDstSel::TC_L2)
+    check_aligned(c.dst_address, align, "COPY_DATA destination");
+  return packet(
+      Opcode::COPY_DATA,
+      {F::SRC_SEL.put(uint32_t(c.src_sel)) | F::DST_SEL.put(uint32_t(c.dst_sel)) | F::COUNT_SEL.put(c.count_64bit) |
+           F::WR_CONFIRM.put(c.wr_confirm) | F::ENGINE_SEL.put(uint32_t(c.engine)),
+       lo32(c.src_address), hi32(c.src_address), lo32(c.dst_address), hi32(c.dst_address)});
 }
 
 Writer& Writer::indirect_buffer(uint64_t address, uint32_t size_dwords, bool chain, uint32_t vmid) {
   namespace F = INDIRECT_BUFFER_;
   check_aligned(address, 4, "INDIRECT_BUFFER");
   if (size_dwords == 0) throw std::invalid_argument("INDIRECT_BUFFER of 0 dwords");
-  return packet(Opcode::INDIRECT_BUFFER, {lo32(address), hi32(address),
-                                          F::IB_SIZE.put(size_dwords) | F::CHAIN.put(chain) | F::VALID.put(1) |
-                                              F::VMID.put(vmid)});
+  return packet(Opcode::INDIRECT_BUFFER,
+                {lo32(address), hi32(address),
+                 F::IB_SIZE.put(size_dwords) | F::CHAIN.put(chain) | F::VALID.put(1) | F::VMID.put(vmid)});
 }
 
 Writer& Writer::nop(uint32_t total_dwords) {

@@ -25,7 +25,8 @@ struct GcrCntl {
   static GcrCntl decode(uint32_t v);
   // Invalidate every shader-visible cache and write back L2 (what the kernel driver's mem_sync does).
   static GcrCntl invalidate_all() {
-    return {.GLI_INV = 1, .GLM_WB = 1, .GLM_INV = 1, .GLK_INV = 1, .GLV_INV = 1, .GL1_INV = 1, .GL2_INV = 1, .GL2_WB = 1};
+    return {
+        .GLI_INV = 1, .GLM_WB = 1, .GLM_INV = 1, .GLK_INV = 1, .GLV_INV = 1, .GL1_INV = 1, .GL2_INV = 1, .GL2_WB = 1};
   }
 };
 
@@ -98,7 +99,10 @@ class Writer {
 
   // One packet for a run of typed registers; they must be consecutive and in one space.
   template <class R0, class... Rs>
-    requires requires { R0::kSpace; R0::kOffset; }
+  requires requires {
+    R0::kSpace;
+    R0::kOffset;
+  }
   Writer& set_regs(const R0& r0, const Rs&... rs) {
     static_assert(((Rs::kSpace == R0::kSpace) && ...), "registers of one SET_*_REG packet share a space");
     constexpr uint32_t offsets[] = {R0::kOffset, Rs::kOffset...};

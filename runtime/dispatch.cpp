@@ -41,12 +41,14 @@ std::vector<UserSgpr> user_sgprs(const Kernel& k, const DispatchParams& p) {
   };
   // AMDGPUUsage "Initial Kernel Execution State": the order in which enabled user SGPRs are set up.
   if (d.enable_sgpr_private_segment_buffer)
-    throw DispatchError(k.name + ": the kernel asks for a private segment buffer (4 SGPRs, gfx6-gfx9 style scratch "
-                                 "resource); spork sets up gfx11 flat scratch only");
+    throw DispatchError(k.name +
+                        ": the kernel asks for a private segment buffer (4 SGPRs, gfx6-gfx9 style scratch "
+                        "resource); spork sets up gfx11 flat scratch only");
   if (d.enable_sgpr_dispatch_ptr) {
     if (!p.dispatch_packet_address)
-      throw DispatchError(k.name + ": the kernel reads the dispatch packet (enable_sgpr_dispatch_ptr) but no "
-                                   "dispatch_packet_address was given");
+      throw DispatchError(k.name +
+                          ": the kernel reads the dispatch packet (enable_sgpr_dispatch_ptr) but no "
+                          "dispatch_packet_address was given");
     check_aligned(k, p.dispatch_packet_address, 16, "dispatch packet address");
     pair(p.dispatch_packet_address, "dispatch_ptr lo", "dispatch_ptr hi");
   }
@@ -60,7 +62,8 @@ std::vector<UserSgpr> user_sgprs(const Kernel& k, const DispatchParams& p) {
   const uint32_t n = d.rsrc2.USER_SGPR_COUNT;
   if (s.size() > n)
     throw DispatchError(k.name + ": the descriptor enables " + std::to_string(s.size()) +
-                        " user SGPRs but COMPUTE_PGM_RSRC2.USER_SGPR is " + std::to_string(n) + " (inconsistent code object)");
+                        " user SGPRs but COMPUTE_PGM_RSRC2.USER_SGPR is " + std::to_string(n) +
+                        " (inconsistent code object)");
   if (n > kNumComputeUserData)
     throw DispatchError(k.name + ": COMPUTE_PGM_RSRC2.USER_SGPR = " + std::to_string(n) + " exceeds the " +
                         std::to_string(kNumComputeUserData) + " COMPUTE_USER_DATA registers");
@@ -119,7 +122,8 @@ DispatchRegisters dispatch_registers(const Kernel& k, const DispatchParams& p) {
                         std::to_string(d.group_segment_fixed_size) + " static + " +
                         std::to_string(p.dynamic_lds_bytes) + " dynamic); a workgroup can have " +
                         std::to_string(kMaxLdsBytes));
-  r.rsrc2.LDS_SIZE = std::max<uint32_t>(r.rsrc2.LDS_SIZE, uint32_t((lds_bytes + kLdsGranuleBytes - 1) / kLdsGranuleBytes));
+  r.rsrc2.LDS_SIZE =
+      std::max<uint32_t>(r.rsrc2.LDS_SIZE, uint32_t((lds_bytes + kLdsGranuleBytes - 1) / kLdsGranuleBytes));
 
   if (needs_scratch(k)) {
     if (!p.scratch || !p.scratch->address || !p.scratch->waves)
@@ -169,9 +173,9 @@ DispatchBuilder& DispatchBuilder::add(const Kernel& k, const DispatchParams& p) 
   // COMPUTE_DISPATCH_PKT_ADDR is the CP's own AQL bookkeeping (HSA mode); the kernel gets the
   // dispatch pointer through its user SGPRs, so spork writes 0 there.
   const uint64_t scratch = r.tmpring.WAVES ? p.scratch->address : 0;
-  w.set_regs(COMPUTE_PGM_LO{.DATA = uint32_t(p.code_address >> 8)}, COMPUTE_PGM_HI{.DATA = uint32_t(p.code_address >> 40)},
-             COMPUTE_DISPATCH_PKT_ADDR_LO{}, COMPUTE_DISPATCH_PKT_ADDR_HI{},
-             COMPUTE_DISPATCH_SCRATCH_BASE_LO{.DATA = uint32_t(scratch >> 8)},
+  w.set_regs(COMPUTE_PGM_LO{.DATA = uint32_t(p.code_address >> 8)},
+             COMPUTE_PGM_HI{.DATA = uint32_t(p.code_address >> 40)}, COMPUTE_DISPATCH_PKT_ADDR_LO{},
+             COMPUTE_DISPATCH_PKT_ADDR_HI{}, COMPUTE_DISPATCH_SCRATCH_BASE_LO{.DATA = uint32_t(scratch >> 8)},
              COMPUTE_DISPATCH_SCRATCH_BASE_HI{.DATA = uint32_t(scratch >> 40)}, r.rsrc1, r.rsrc2);
   // 0x215..0x21A: limits, CU masks of SE0-3 (every CU), scratch ring size.
   const uint32_t all = 0xFFFF;
@@ -199,8 +203,8 @@ DispatchBuilder& DispatchBuilder::add(const Kernel& k, const DispatchParams& p) 
   w.dispatch_direct(end.x, end.y, end.z, r.initiator);
   w.event_write(EventType::CS_PARTIAL_FLUSH);
   if (p.timestamp_end)
-    w.release_mem({.event = EventType::BOTTOM_OF_PIPE_TS, .data_sel = ReleaseDataSel::TIMESTAMP,
-                   .address = p.timestamp_end});
+    w.release_mem(
+        {.event = EventType::BOTTOM_OF_PIPE_TS, .data_sel = ReleaseDataSel::TIMESTAMP, .address = p.timestamp_end});
   ++count_;
   return *this;
 }
@@ -209,8 +213,11 @@ std::vector<uint32_t> DispatchBuilder::finish(const FenceWrite& fence, uint32_t 
   if (fence.address % 8 != 0 || !fence.address)
     throw DispatchError("fence address " + hex(fence.address) + " must be non-zero and 8-byte aligned");
   // End of pipe: waits for every earlier dispatch, writes L2 back so the CPU sees the results, then the value.
-  w_.release_mem({.event = EventType::CACHE_FLUSH_AND_INV_TS_EVENT, .gcr = ReleaseGcr::writeback(),
-                  .data_sel = ReleaseDataSel::VALUE_64BIT, .address = fence.address, .data = fence.value});
+  w_.release_mem({.event = EventType::CACHE_FLUSH_AND_INV_TS_EVENT,
+                  .gcr = ReleaseGcr::writeback(),
+                  .data_sel = ReleaseDataSel::VALUE_64BIT,
+                  .address = fence.address,
+                  .data = fence.value});
   w_.pad_to(align_dwords);
   count_ = 0;
   return w_.take();

@@ -10,8 +10,8 @@
 // Per dispatch:
 //   ACQUIRE_MEM (invalidate I$/K$/V$/GL1, write back + invalidate L2)
 //   SET_SH_REG COMPUTE_PGM_LO .. COMPUTE_PGM_RSRC2 (one run): code address >> 8 (256-byte aligned),
-//              dispatch packet address (0: the kernel reads its SGPRs), scratch base >> 8 (0 without), RSRC1, RSRC2 from the
-//              descriptor with LDS_SIZE filled from the LDS need (512-byte granules)
+//              dispatch packet address (0: the kernel reads its SGPRs), scratch base >> 8 (0 without), RSRC1, RSRC2
+//              from the descriptor with LDS_SIZE filled from the LDS need (512-byte granules)
 //   SET_SH_REG COMPUTE_RESOURCE_LIMITS .. STATIC_THREAD_MGMT_SE3: limits, CU masks (all), TMPRING_SIZE
 //              (WAVES, WAVESIZE in 256-byte units; 0 without scratch)
 //   SET_SH_REG COMPUTE_PGM_RSRC3, then STATIC_THREAD_MGMT_SE4..7 (all CUs)
@@ -52,17 +52,17 @@ struct ScratchArea {
 };
 
 struct DispatchParams {
-  LaunchGeometry geometry{};      // grid (workgroups), workgroup size, start, global offset
-  uint64_t code_address = 0;      // image base + kernel.code_vaddr()
-  uint64_t kernarg_address = 0;   // GPU address of the packed kernarg segment
-  uint32_t kernarg_bytes = 0;     // size of that buffer (checked against the kernel's need)
-  uint32_t dynamic_lds_bytes = 0; // PackedKernargs::dynamic_lds_bytes
-  std::optional<ScratchArea> scratch;  // required when the kernel uses a private segment
+  LaunchGeometry geometry{};             // grid (workgroups), workgroup size, start, global offset
+  uint64_t code_address = 0;             // image base + kernel.code_vaddr()
+  uint64_t kernarg_address = 0;          // GPU address of the packed kernarg segment
+  uint32_t kernarg_bytes = 0;            // size of that buffer (checked against the kernel's need)
+  uint32_t dynamic_lds_bytes = 0;        // PackedKernargs::dynamic_lds_bytes
+  std::optional<ScratchArea> scratch;    // required when the kernel uses a private segment
   uint64_t dispatch_packet_address = 0;  // 64-byte dispatch packet; required with the dispatch pointer
-  uint64_t queue_address = 0;     // queue pointer SGPRs (spork has no AQL queue: 0)
-  uint64_t dispatch_id = 0;       // dispatch id SGPRs
-  uint64_t timestamp_begin = 0;   // 8-byte aligned address for the begin timestamp; 0 = none
-  uint64_t timestamp_end = 0;     // ... end timestamp; 0 = none
+  uint64_t queue_address = 0;            // queue pointer SGPRs (spork has no AQL queue: 0)
+  uint64_t dispatch_id = 0;              // dispatch id SGPRs
+  uint64_t timestamp_begin = 0;          // 8-byte aligned address for the begin timestamp; 0 = none
+  uint64_t timestamp_end = 0;            // ... end timestamp; 0 = none
 };
 
 struct FenceWrite {

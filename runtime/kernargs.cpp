@@ -38,9 +38,14 @@ uint32_t LaunchGeometry::grid_dims() const {
 std::string ArgValue::describe() const {
   char b[64];
   switch (kind) {
-    case Kind::Buffer: std::snprintf(b, sizeof b, "a buffer (0x%llx)", (unsigned long long)address); break;
-    case Kind::Local: std::snprintf(b, sizeof b, "local memory (%u bytes)", local_bytes); break;
-    default: std::snprintf(b, sizeof b, "a %u-byte scalar", size);
+    case Kind::Buffer:
+      std::snprintf(b, sizeof b, "a buffer (0x%llx)", (unsigned long long)address);
+      break;
+    case Kind::Local:
+      std::snprintf(b, sizeof b, "local memory (%u bytes)", local_bytes);
+      break;
+    default:
+      std::snprintf(b, sizeof b, "a %u-byte scalar", size);
   }
   return b;
 }
@@ -80,7 +85,11 @@ void fill_hidden_args(const Kernel& k, std::span<uint8_t> buf, const LaunchGeome
     if (!a.hidden()) continue;
     const std::string& v = a.value_kind;
     // Per-dimension kinds end in _x/_y/_z.
-    const int dim = v.size() > 2 && v[v.size() - 2] == '_' ? (v.back() == 'x' ? 0 : v.back() == 'y' ? 1 : v.back() == 'z' ? 2 : -1) : -1;
+    const int dim = v.size() > 2 && v[v.size() - 2] == '_' ? (v.back() == 'x'   ? 0
+                                                              : v.back() == 'y' ? 1
+                                                              : v.back() == 'z' ? 2
+                                                                                : -1)
+                                                           : -1;
     const std::string stem = dim >= 0 ? v.substr(0, v.size() - 2) : v;
     if (stem == "hidden_block_count" && dim >= 0) {
       put<uint32_t>(buf, k, a, bc[dim]);
@@ -114,7 +123,8 @@ void fill_hidden_args(const Kernel& k, std::span<uint8_t> buf, const LaunchGeome
       put<uint64_t>(buf, k, a, hv.completion_action);
     } else if (v == "hidden_none") {
       if (uint64_t(a.offset) + a.size > buf.size())
-        throw KernargError(k.name + ": hidden_none at offset " + std::to_string(a.offset) + " lies outside the kernarg segment");
+        throw KernargError(k.name + ": hidden_none at offset " + std::to_string(a.offset) +
+                           " lies outside the kernarg segment");
       std::memset(buf.data() + a.offset, 0, a.size);
     } else {
       throw KernargError(k.name + ": hidden argument kind '" + v + "' at offset " + std::to_string(a.offset) +
@@ -133,7 +143,9 @@ PackedKernargs pack_kernargs(const Kernel& k, std::span<const ArgValue> args, co
     if (!a.hidden()) explicit_args.push_back(&a);
   if (args.size() != explicit_args.size()) {
     std::string sig;
-    for (const KernelArg* a : explicit_args) sig += (sig.empty() ? "" : ", ") + (a->type_name.empty() ? a->value_kind : a->type_name) + (a->name.empty() ? "" : " " + a->name);
+    for (const KernelArg* a : explicit_args)
+      sig += (sig.empty() ? "" : ", ") + (a->type_name.empty() ? a->value_kind : a->type_name) +
+             (a->name.empty() ? "" : " " + a->name);
     throw KernargError(k.name + " takes " + std::to_string(explicit_args.size()) + " explicit argument(s) (" + sig +
                        "), got " + std::to_string(args.size()));
   }
@@ -144,7 +156,8 @@ PackedKernargs pack_kernargs(const Kernel& k, std::span<const ArgValue> args, co
     const ArgValue& v = args[i];
     const std::string who = arg_name(k, a, i);
     if (uint64_t(a.offset) + a.size > out.bytes.size())
-      throw KernargError(who + " at offset " + std::to_string(a.offset) + " lies outside the kernarg segment (bad metadata)");
+      throw KernargError(who + " at offset " + std::to_string(a.offset) +
+                         " lies outside the kernarg segment (bad metadata)");
     const std::string& kind = a.value_kind;
     if (is_buffer_kind(kind)) {
       if (v.kind != ArgValue::Kind::Buffer)
@@ -154,13 +167,13 @@ PackedKernargs pack_kernargs(const Kernel& k, std::span<const ArgValue> args, co
     } else if (kind == "by_value") {
       if (v.kind != ArgValue::Kind::Scalar)
         throw KernargError(who + " is a " + std::to_string(a.size) + "-byte value; got " + v.describe());
-      if (v.size != a.size)
-        throw KernargError(who + " is " + std::to_string(a.size) + " bytes; got " + v.describe());
+      if (v.size != a.size) throw KernargError(who + " is " + std::to_string(a.size) + " bytes; got " + v.describe());
       std::memcpy(out.bytes.data() + a.offset, v.bytes.data(), v.size);
     } else if (kind == "dynamic_shared_pointer") {
       if (v.kind != ArgValue::Kind::Local)
         throw KernargError(who + " is a __local pointer (pass ArgValue::local(bytes)); got " + v.describe());
-      if (a.size != 4) throw KernargError(who + " is a local pointer of " + std::to_string(a.size) + " bytes (expected 4)");
+      if (a.size != 4)
+        throw KernargError(who + " is a local pointer of " + std::to_string(a.size) + " bytes (expected 4)");
       const uint32_t align = std::max<uint32_t>(1, a.pointee_align.value_or(16));
       lds_end = (lds_end + align - 1) / align * align;
       std::memcpy(out.bytes.data() + a.offset, &lds_end, 4);  // LDS byte address of the block

@@ -27,8 +27,8 @@ struct Dim3u {
 
 // The geometry of one dispatch as the kernel sees it.
 struct LaunchGeometry {
-  Dim3u grid{};      // workgroups in each dimension (DISPATCH_DIRECT counts)
-  Dim3u workgroup{};  // work-items per workgroup
+  Dim3u grid{};          // workgroups in each dimension (DISPATCH_DIRECT counts)
+  Dim3u workgroup{};     // work-items per workgroup
   Dim3u start{0, 0, 0};  // first workgroup id (COMPUTE_START_*); 0 for ordinary dispatches
   // Work-item offset added by get_global_id (OpenCL global_work_offset); hidden_global_offset_*.
   std::array<uint64_t, 3> global_offset{0, 0, 0};
@@ -44,10 +44,10 @@ struct LaunchGeometry {
 struct ArgValue {
   enum class Kind { Buffer, Scalar, Local };
   Kind kind = Kind::Scalar;
-  uint64_t address = 0;          // Buffer: GPU address
+  uint64_t address = 0;             // Buffer: GPU address
   std::array<uint8_t, 16> bytes{};  // Scalar: little-endian bytes
-  uint32_t size = 0;             // Scalar: byte count (1..16)
-  uint32_t local_bytes = 0;      // Local: dynamic LDS bytes for a __local pointer argument
+  uint32_t size = 0;                // Scalar: byte count (1..16)
+  uint32_t local_bytes = 0;         // Local: dynamic LDS bytes for a __local pointer argument
 
   static ArgValue buffer(uint64_t gpu_address) { return {.kind = Kind::Buffer, .address = gpu_address}; }
   template <class T>
@@ -93,8 +93,8 @@ struct DispatchPacketFields {
   static constexpr size_t kSize = 64;
   static constexpr size_t header = 0, setup = 2, workgroup_size_x = 4, workgroup_size_y = 6, workgroup_size_z = 8,
                           reserved0 = 10, grid_size_x = 12, grid_size_y = 16, grid_size_z = 20,
-                          private_segment_size = 24, group_segment_size = 28, kernel_object = 32,
-                          kernarg_address = 40, reserved2 = 48, completion_signal = 56;
+                          private_segment_size = 24, group_segment_size = 28, kernel_object = 32, kernarg_address = 40,
+                          reserved2 = 48, completion_signal = 56;
   // header: type KERNEL_DISPATCH (2) at bits 0-7, barrier bit 8, acquire fence scope (system = 2)
   // at bits 9-10, release fence scope (system = 2) at bits 11-12.
   static constexpr uint16_t kHeader = 2 | (1 << 8) | (2 << 9) | (2 << 11);

@@ -370,7 +370,12 @@ std::string operand_text(uint16_t code, unsigned width, uint32_t lit, bool fp64)
     case kVccz: return "src_vccz";
     case kExecz: return "src_execz";
     case kScc: return "src_scc";
-    case kLiteral: return hex(lit);
+    case kLiteral: {
+      // A literal that an inline constant could have encoded (a linker-patched value) prints like one.
+      const int32_t v = static_cast<int32_t>(lit);
+      if (v >= -16 && v <= 64) return std::to_string(v);
+      return hex(lit);
+    }
     case 240: return "0.5";
     case 241: return "-0.5";
     case 242: return "1.0";

@@ -31,6 +31,12 @@ std::string hex(uint64_t v) {
   return b;
 }
 
+}  // namespace
+void h_setpc(Wave& w, const XInst& x);
+void h_swappc(Wave& w, const XInst& x);
+void h_call(Wave& w, const XInst& x);
+namespace {
+
 std::unordered_map<std::string, OpEntry>& registry() {
   static std::unordered_map<std::string, OpEntry> r;
   return r;
@@ -41,6 +47,9 @@ void ensure_registered() {
     register_valu_ops();
     register_scalar_ops();
     register_memory_ops();
+    register_op("s_setpc_b64", h_setpc, C_BRANCH);
+    register_op("s_swappc_b64", h_swappc, C_BRANCH);
+    register_op("s_call_b64", h_call, C_BRANCH);
   });
 }
 
@@ -175,6 +184,22 @@ struct Program {
     // A fall-through that leaves the decoded code (after an unknown opcode) is an error there.
     for (XInst* x : fresh)
       if (!x->next) x->next = make_error(x->d->pc + x->d->size, "execution ran past the decoded program");
+    // Fold runs of no-ops (waits, delay hints) into the preceding instruction: they are
+    // counted (statistics, budget) but never dispatched.
+    for (XInst* x : fresh) x->raw_next = x->next;
+    for (XInst* x : fresh) {
+      const XInst* n = x->raw_next;
+      unsigned wait = 0, other = 0;
+      while (n && n->nop && wait < 255 && other < 255) {
+        (n->cls == C_WAITCNT ? wait : other) += 1;
+        n = n->raw_next;
+      }
+      if (n) {
+        x->next = n;
+        x->fold_wait = static_cast<uint8_t>(wait);
+        x->fold_other = static_cast<uint8_t>(other);
+      }
+    }
     return by_pc.at(start);
   }
 
@@ -217,6 +242,7 @@ struct Program {
     x.fn = h->fn;
     x.cls = h->cls;
     x.fma = h->fma;
+    x.nop = h->flags & F_NOP;
     for (int i = 0; i < 3; ++i) x.src[i] = in.src[i];
     resolve_sources(x, in, h->flags);
     // Scalar destinations: writes to null go to a sink slot.
@@ -420,6 +446,7 @@ struct ShaderCore::Impl {
     auto key = std::make_pair(addr, rsrc1);
     auto it = programs.find(key);
     if (it != programs.end() && it->second->unchanged()) return *it->second;
+    mem.lookup(addr, 4, Access::Exec);  // an unmapped or non-executable entry point faults here
     auto p = std::make_unique<Program>();
     p->mem = &mem;
     p->entry = addr;
@@ -476,8 +503,8 @@ template <bool kStats> void run_wave(Wave& w, Budget& b, DispatchStats& st, uint
                         hex(ip->d ? ip->d->pc : 0) + " (" + (ip->d ? isa::disassemble(*ip->d) : std::string("?")) + ")");
       }
     }
-    --b.left;
     const XInst* x = ip;
+    b.left -= 1 + x->fold_wait + x->fold_other;
     w.ip = x;
     w.nip = x->next;
     if constexpr (kStats) {
@@ -494,6 +521,8 @@ template <bool kStats> void run_wave(Wave& w, Budget& b, DispatchStats& st, uint
         default: ++st.other; break;
       }
       st.fma_lanes += static_cast<uint64_t>(x->fma) * lanes;
+      st.waitcnt += x->fold_wait;
+      st.other += x->fold_other;
     }
     x->fn(w, *x);
     ip = w.nip;

@@ -33,7 +33,7 @@ enum Cls : uint8_t { C_SALU, C_VALU, C_VOPD, C_SMEM, C_VMEM, C_LDS, C_BRANCH, C_
 enum Kind : uint8_t { K_VGPR, K_SREG, K_CONST, K_SPECIAL };
 
 // Handler flags (registry): how constants are materialised for this opcode.
-enum : uint8_t { F_FP64 = 1, F_FP16 = 2, F_SIGNED64 = 4 };
+enum : uint8_t { F_FP64 = 1, F_FP16 = 2, F_SIGNED64 = 4, F_NOP = 8 };
 
 // An instruction prepared for execution: handler plus pre-resolved operands.
 struct XInst {
@@ -55,6 +55,9 @@ struct XInst {
   uint8_t size = 4;    // memory access size in bytes per lane (sub-dword ops) / per dword element
   uint8_t aux = 0;     // per-opcode parameter
   bool glc = false, sve = false, vopd_hazard = false;
+  bool nop = false;            // no effect in the simulator (waits, delay hints, s_nop)
+  uint8_t fold_wait = 0, fold_other = 0;  // no-ops skipped after this instruction (counted, not run)
+  const XInst* raw_next = nullptr;        // the real next instruction (before no-op folding)
   const XInst* xa = nullptr;  // VOPD halves
   const XInst* xb = nullptr;
   const isa::Inst* d = nullptr;  // the decoded instruction (messages)

@@ -297,10 +297,10 @@ void register_scalar_ops() {
   R("s_setreg_b32", h_setreg);
   R("s_setreg_imm32_b32", h_setreg_imm32);
   R("s_version", h_nop, C_OTHER);
-  R("s_waitcnt_vscnt", h_nop, C_WAITCNT);
-  R("s_waitcnt_vmcnt", h_nop, C_WAITCNT);
-  R("s_waitcnt_expcnt", h_nop, C_WAITCNT);
-  R("s_waitcnt_lgkmcnt", h_nop, C_WAITCNT);
+  R("s_waitcnt_vscnt", h_nop, C_WAITCNT, F_NOP);
+  R("s_waitcnt_vmcnt", h_nop, C_WAITCNT, F_NOP);
+  R("s_waitcnt_expcnt", h_nop, C_WAITCNT, F_NOP);
+  R("s_waitcnt_lgkmcnt", h_nop, C_WAITCNT, F_NOP);
 
   // SOPC.
   S("s_cmp_eq_i32", sopc(w, x, [](u32 a, u32 b) { return a == b; }));
@@ -323,7 +323,7 @@ void register_scalar_ops() {
   S("s_bitcmp1_b64", w.scc = ((sv64(w, x, 0) >> (sv(w, x, 1) & 63)) & 1) == 1);
 
   // SOPP.
-  R("s_nop", h_nop, C_OTHER);
+  R("s_nop", h_nop, C_OTHER, F_NOP);
   R("s_endpgm", h_endpgm, C_BRANCH);
   R("s_branch", h_branch, C_BRANCH);
   R("s_cbranch_scc0", h_cbranch_scc0, C_BRANCH);
@@ -333,14 +333,14 @@ void register_scalar_ops() {
   R("s_cbranch_execz", h_cbranch_execz, C_BRANCH);
   R("s_cbranch_execnz", h_cbranch_execnz, C_BRANCH);
   R("s_barrier", h_barrier, C_OTHER);
-  R("s_waitcnt", h_nop, C_WAITCNT);
-  R("s_waitcnt_depctr", h_nop, C_WAITCNT);
+  R("s_waitcnt", h_nop, C_WAITCNT, F_NOP);
+  R("s_waitcnt_depctr", h_nop, C_WAITCNT, F_NOP);
   R("s_wait_idle", h_nop, C_WAITCNT);
-  R("s_delay_alu", h_nop, C_OTHER);
-  R("s_clause", h_nop, C_OTHER);
+  R("s_delay_alu", h_nop, C_OTHER, F_NOP);
+  R("s_clause", h_nop, C_OTHER, F_NOP);
   R("s_sendmsg", h_nop, C_OTHER);  // MSG_DEALLOC_VGPRS and friends: nothing to do here
   R("s_sendmsghalt", h_nop, C_OTHER);
-  R("s_set_inst_prefetch_distance", h_nop, C_OTHER);
+  R("s_set_inst_prefetch_distance", h_nop, C_OTHER, F_NOP);
   R("s_sleep", h_nop, C_OTHER);
   R("s_setprio", h_nop, C_OTHER);
   R("s_icache_inv", h_nop, C_OTHER);

@@ -6,6 +6,7 @@
 #include <cmath>
 #include <cstring>
 #include <limits>
+#include <type_traits>
 
 #include "sim/shader_impl.h"
 
@@ -307,6 +308,58 @@ CMP_I(ge, a >= b)
 CMP_I(t, ((void)a, (void)b, true))
 #undef CMP_I
 
+// 16-bit compares: low halves (op_sel picks high halves in the VOP3 form).
+template <class T, class F> inline void cmp16(Wave& w, const XInst& x, F f) {
+  const uint32_t* a = vs(w, x, 0, w.tmp[0]);
+  const uint32_t* b = vs(w, x, 1, w.tmp[1]);
+  const unsigned sa = (x.opsel & 1) ? 16 : 0, sb = (x.opsel & 2) ? 16 : 0;
+  uint32_t m = 0;
+  for (unsigned l = 0; l < kLanes; ++l) {
+    uint16_t p = static_cast<uint16_t>(a[l] >> sa), q = static_cast<uint16_t>(b[l] >> sb);
+    if constexpr (std::is_same_v<T, float>) {
+      if (x.abs & 1) p &= 0x7FFF;
+      if (x.abs & 2) q &= 0x7FFF;
+      if (x.neg & 1) p ^= 0x8000;
+      if (x.neg & 2) q ^= 0x8000;
+      m |= static_cast<uint32_t>(f(half_to_float(p), half_to_float(q))) << l;
+    } else {
+      m |= static_cast<uint32_t>(f(static_cast<T>(p), static_cast<T>(q))) << l;
+    }
+  }
+  cmp_write(w, x, m);
+}
+#define CMP16_I(NAME, EXPR)                                                                                        \
+  void h_cmp_##NAME##_i16(Wave& w, const XInst& x) { cmp16<int16_t>(w, x, [](int16_t a, int16_t b) { return EXPR; }); } \
+  void h_cmp_##NAME##_u16(Wave& w, const XInst& x) { cmp16<uint16_t>(w, x, [](uint16_t a, uint16_t b) { return EXPR; }); }
+CMP16_I(f, ((void)a, (void)b, false))
+CMP16_I(lt, a < b)
+CMP16_I(eq, a == b)
+CMP16_I(le, a <= b)
+CMP16_I(gt, a > b)
+CMP16_I(ne, a != b)
+CMP16_I(ge, a >= b)
+CMP16_I(t, ((void)a, (void)b, true))
+#undef CMP16_I
+#define CMP16_F(NAME, EXPR) \
+  void h_cmp_##NAME##_f16(Wave& w, const XInst& x) { cmp16<float>(w, x, [](float a, float b) { return EXPR; }); }
+CMP16_F(f, ((void)a, (void)b, false))
+CMP16_F(lt, a < b)
+CMP16_F(eq, a == b)
+CMP16_F(le, a <= b)
+CMP16_F(gt, a > b)
+CMP16_F(lg, a < b || a > b)
+CMP16_F(ge, a >= b)
+CMP16_F(o, !std::isnan(a) && !std::isnan(b))
+CMP16_F(u, std::isnan(a) || std::isnan(b))
+CMP16_F(nge, !(a >= b))
+CMP16_F(nlg, !(a < b || a > b))
+CMP16_F(ngt, !(a > b))
+CMP16_F(nle, !(a <= b))
+CMP16_F(neq, !(a == b))
+CMP16_F(nlt, !(a < b))
+CMP16_F(t, ((void)a, (void)b, true))
+#undef CMP16_F
+
 void h_cmp_class_f32(Wave& w, const XInst& x) {
   const f32a* a = fsrc(w, x, 0, w.tmp[0]);
   const uint32_t* b = vs(w, x, 1, w.tmp[1]);
@@ -565,6 +618,30 @@ template <class F> inline void bin_u16(Wave& w, const XInst& x, F f) {
     const uint16_t v = f(static_cast<uint16_t>(a[l] >> sa), static_cast<uint16_t>(b[l] >> sb));
     r[l] = hi ? (d[l] & 0xFFFFu) | static_cast<uint32_t>(v) << 16 : (d[l] & 0xFFFF0000u) | v;
   }
+  write_v(w, x.dst, r);
+}
+template <class F> inline void tri_u16(Wave& w, const XInst& x, F f) {
+  const uint32_t* a = vs(w, x, 0, w.tmp[0]);
+  const uint32_t* b = vs(w, x, 1, w.tmp[1]);
+  const uint32_t* c = vs(w, x, 2, w.tmp[2]);
+  uint32_t* r = w.tmp[3];
+  const unsigned sa = (x.opsel & 1) ? 16 : 0, sb = (x.opsel & 2) ? 16 : 0, sc = (x.opsel & 4) ? 16 : 0;
+  const uint32_t* d = w.v[x.dst - kVgpr0];
+  const bool hi = x.opsel & 8;
+  for (unsigned l = 0; l < kLanes; ++l) {
+    const uint16_t v = f(static_cast<uint16_t>(a[l] >> sa), static_cast<uint16_t>(b[l] >> sb), static_cast<uint16_t>(c[l] >> sc));
+    r[l] = hi ? (d[l] & 0xFFFFu) | static_cast<uint32_t>(v) << 16 : (d[l] & 0xFFFF0000u) | v;
+  }
+  write_v(w, x.dst, r);
+}
+// 16-bit sources (op_sel picks halves), 32-bit result.
+template <class F> inline void tri_u16_u32(Wave& w, const XInst& x, F f) {
+  const uint32_t* a = vs(w, x, 0, w.tmp[0]);
+  const uint32_t* b = vs(w, x, 1, w.tmp[1]);
+  const uint32_t* c = vs(w, x, 2, w.tmp[2]);
+  uint32_t* r = w.tmp[3];
+  const unsigned sa = (x.opsel & 1) ? 16 : 0, sb = (x.opsel & 2) ? 16 : 0;
+  for (unsigned l = 0; l < kLanes; ++l) r[l] = f(static_cast<uint16_t>(a[l] >> sa), static_cast<uint16_t>(b[l] >> sb), c[l]);
   write_v(w, x.dst, r);
 }
 template <class F> inline void bin_f16(Wave& w, const XInst& x, F f) {
@@ -861,6 +938,46 @@ void register_valu_ops() {
   V("v_min_u16", bin_u16(w, x, [](uint16_t a, uint16_t b) -> uint16_t { return a < b ? a : b; }));
   V("v_max_i16", bin_u16(w, x, [](uint16_t a, uint16_t b) -> uint16_t { return static_cast<int16_t>(a) > static_cast<int16_t>(b) ? a : b; }));
   V("v_min_i16", bin_u16(w, x, [](uint16_t a, uint16_t b) -> uint16_t { return static_cast<int16_t>(a) < static_cast<int16_t>(b) ? a : b; }));
+  V("v_mad_u16", tri_u16(w, x, [](uint16_t a, uint16_t b, uint16_t c) -> uint16_t { return a * b + c; }));
+  V("v_mad_i16", tri_u16(w, x, [](uint16_t a, uint16_t b, uint16_t c) -> uint16_t { return a * b + c; }));
+  V("v_mad_u32_u16", tri_u16_u32(w, x, [](uint16_t a, uint16_t b, uint32_t c) { return uint32_t(a) * b + c; }));
+  V("v_mad_i32_i16", tri_u16_u32(w, x, [](uint16_t a, uint16_t b, uint32_t c) {
+      return uint32_t(int32_t(int16_t(a)) * int16_t(b)) + c;
+    }));
+  V("v_min3_u16", tri_u16(w, x, [](uint16_t a, uint16_t b, uint16_t c) -> uint16_t { return std::min(std::min(a, b), c); }));
+  V("v_max3_u16", tri_u16(w, x, [](uint16_t a, uint16_t b, uint16_t c) -> uint16_t { return std::max(std::max(a, b), c); }));
+  V("v_med3_u16", tri_u16(w, x, [](uint16_t a, uint16_t b, uint16_t c) -> uint16_t {
+      return std::max(std::min(a, b), std::min(std::max(a, b), c));
+    }));
+  V("v_min3_i16", tri_u16(w, x, [](uint16_t a, uint16_t b, uint16_t c) -> uint16_t {
+      return uint16_t(std::min(std::min(int16_t(a), int16_t(b)), int16_t(c)));
+    }));
+  V("v_max3_i16", tri_u16(w, x, [](uint16_t a, uint16_t b, uint16_t c) -> uint16_t {
+      return uint16_t(std::max(std::max(int16_t(a), int16_t(b)), int16_t(c)));
+    }));
+  V("v_med3_i16", tri_u16(w, x, [](uint16_t a, uint16_t b, uint16_t c) -> uint16_t {
+      const int16_t p = int16_t(a), q = int16_t(b), r = int16_t(c);
+      return uint16_t(std::max(std::min(p, q), std::min(std::max(p, q), r)));
+    }));
+  V("v_pack_b32_f16", {
+      const uint32_t* a = vs(w, x, 0, w.tmp[0]);
+      const uint32_t* b = vs(w, x, 1, w.tmp[1]);
+      uint32_t* r = w.tmp[3];
+      const unsigned sa = (x.opsel & 1) ? 16 : 0;
+      const unsigned sb = (x.opsel & 2) ? 16 : 0;
+      for (unsigned l = 0; l < kLanes; ++l) r[l] = ((a[l] >> sa) & 0xFFFFu) | ((b[l] >> sb) & 0xFFFFu) << 16;
+      write_v(w, x.dst, r);
+    });
+  V("v_cvt_f16_u16", bin_u16(w, x, [](uint16_t a, uint16_t) -> uint16_t { return float_to_half(float(a)); }));
+  V("v_cvt_f16_i16", bin_u16(w, x, [](uint16_t a, uint16_t) -> uint16_t { return float_to_half(float(int16_t(a))); }));
+  V("v_cvt_u16_f16", bin_u16(w, x, [](uint16_t a, uint16_t) -> uint16_t {
+      const float v = half_to_float(a);
+      return std::isnan(v) || v <= 0 ? 0 : v >= 65535.0f ? 0xFFFF : uint16_t(v);
+    }));
+  V("v_cvt_i16_f16", bin_u16(w, x, [](uint16_t a, uint16_t) -> uint16_t {
+      const float v = half_to_float(a);
+      return std::isnan(v) ? 0 : uint16_t(int16_t(std::clamp(v, -32768.0f, 32767.0f)));
+    }));
   V("v_add_f16", bin_f16(w, x, [](float a, float b) { return a + b; }), F_FP16);
   V("v_sub_f16", bin_f16(w, x, [](float a, float b) { return a - b; }), F_FP16);
   V("v_mul_f16", bin_f16(w, x, [](float a, float b) { return a * b; }), F_FP16);
@@ -1043,6 +1160,14 @@ void register_valu_ops() {
   register_op("v_cmpx_" #NAME "_i64", h_cmp_##NAME##_i64, C_VALU, F_SIGNED64); \
   RC(u64, NAME)
   RCI(f) RCI(lt) RCI(eq) RCI(le) RCI(gt) RCI(ne) RCI(ge) RCI(t)
+#define RC16I(NAME) RC(i16, NAME) RC(u16, NAME)
+  RC16I(f) RC16I(lt) RC16I(eq) RC16I(le) RC16I(gt) RC16I(ne) RC16I(ge) RC16I(t)
+#define RC16F(NAME) register_op("v_cmp_" #NAME "_f16", h_cmp_##NAME##_f16, C_VALU, F_FP16); \
+  register_op("v_cmpx_" #NAME "_f16", h_cmp_##NAME##_f16, C_VALU, F_FP16);
+  RC16F(f) RC16F(lt) RC16F(eq) RC16F(le) RC16F(gt) RC16F(lg) RC16F(ge) RC16F(o) RC16F(u) RC16F(nge) RC16F(nlg)
+  RC16F(ngt) RC16F(nle) RC16F(neq) RC16F(nlt) RC16F(t)
+#undef RC16I
+#undef RC16F
   R("v_cmp_class_f32", h_cmp_class_f32);
   R("v_cmpx_class_f32", h_cmp_class_f32);
   R("v_cmp_class_f64", h_cmp_class_f64, F_FP64);

@@ -90,7 +90,8 @@ void decode_cmd(const std::string& path, bool hex) {
     dw = parse_hex(bytes);
   } else {
     if (bytes.size() % 4)
-      std::fprintf(stderr, "spork pm4 decode: %zu trailing byte(s) after the last whole dword ignored\n", bytes.size() % 4);
+      std::fprintf(stderr, "spork pm4 decode: %zu trailing byte(s) after the last whole dword ignored\n",
+                   bytes.size() % 4);
     dw.resize(bytes.size() / 4);
     for (size_t i = 0; i < dw.size(); ++i)
       dw[i] = uint32_t(bytes[4 * i]) | uint32_t(bytes[4 * i + 1]) << 8 | uint32_t(bytes[4 * i + 2]) << 16 |
@@ -99,7 +100,8 @@ void decode_cmd(const std::string& path, bool hex) {
   const pm4::Decoding d = pm4::decode(dw);
   std::fputs(pm4::format(d).c_str(), stdout);
   std::printf("%zu dwords, %zu packets\n", dw.size(), d.packets.size());
-  if (!d.ok() || (!hex && bytes.size() % 4)) throw Exit(1, "malformed PM4 stream (" + std::to_string(d.error_count) + " error(s))");
+  if (!d.ok() || (!hex && bytes.size() % 4))
+    throw Exit(1, "malformed PM4 stream (" + std::to_string(d.error_count) + " error(s))");
 }
 
 struct ShowOptions {
@@ -134,7 +136,8 @@ void show_dispatch(const ShowOptions& o) {
   const uint32_t wave = k.descriptor.enable_wavefront_size32 ? 32 : 64;
   if (k.descriptor.private_segment_fixed_size || k.descriptor.rsrc2.ENABLE_PRIVATE_SEGMENT ||
       k.descriptor.uses_dynamic_stack) {
-    const uint32_t per_wave = std::max<uint32_t>(256, (k.descriptor.private_segment_fixed_size * wave + 255) / 256 * 256);
+    const uint32_t per_wave =
+        std::max<uint32_t>(256, (k.descriptor.private_segment_fixed_size * wave + 255) / 256 * 256);
     p.scratch = ScratchArea{kScratch, per_wave, o.scratch_waves};
   }
   p.timestamp_begin = kTimestamps;
@@ -144,11 +147,12 @@ void show_dispatch(const ShowOptions& o) {
   std::printf("# %s kernel %s, grid (%u,%u,%u) workgroups of (%u,%u,%u), start (%u,%u,%u)\n", co.origin().c_str(),
               k.name.c_str(), g.grid.x, g.grid.y, g.grid.z, g.workgroup.x, g.workgroup.y, g.workgroup.z, g.start.x,
               g.start.y, g.start.z);
-  std::printf("# PLACEHOLDER addresses: image 0x%llx (code at +0x%llx), kernarg 0x%llx%s%s, timestamps 0x%llx, "
-              "fence 0x%llx\n",
-              (unsigned long long)kImageBase, (unsigned long long)k.code_vaddr(), (unsigned long long)kKernarg,
-              p.dispatch_packet_address ? ", dispatch packet 0x200001000" : "", p.scratch ? ", scratch 0x300000000" : "",
-              (unsigned long long)kTimestamps, (unsigned long long)kFence);
+  std::printf(
+      "# PLACEHOLDER addresses: image 0x%llx (code at +0x%llx), kernarg 0x%llx%s%s, timestamps 0x%llx, "
+      "fence 0x%llx\n",
+      (unsigned long long)kImageBase, (unsigned long long)k.code_vaddr(), (unsigned long long)kKernarg,
+      p.dispatch_packet_address ? ", dispatch packet 0x200001000" : "", p.scratch ? ", scratch 0x300000000" : "",
+      (unsigned long long)kTimestamps, (unsigned long long)kFence);
   std::printf("# user SGPRs:");
   const auto us = user_sgprs(k, p);
   for (size_t i = 0; i < us.size(); ++i) std::printf("%s s%zu=%s", i ? "," : "", i, us[i].what);

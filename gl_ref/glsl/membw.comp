@@ -1,7 +1,9 @@
 #version 430
 // Memory bandwidth kernels of the OpenGL allocation-hint experiment; one of OP_READ, OP_WRITE,
-// OP_COPY is defined by the host (gl_ref/membw.cpp). Grid-stride loops over uvec4 (16-byte)
-// elements, UNROLL independent loads or stores in flight per thread.
+// OP_COPY is defined by the host (gl_ref/membw.cpp). Work is cut into chunks of
+// LOCAL_SIZE * UNROLL uvec4s (16 KiB); a workgroup takes one chunk at a time (grid-stride over
+// chunks) and its invocations issue UNROLL independent 16-byte loads or stores, neighbours on
+// neighbouring addresses, so each chunk is one contiguous burst.
 #ifndef LOCAL_SIZE
 #define LOCAL_SIZE 256
 #endif
@@ -25,34 +27,58 @@ uniform uint seed;    // OP_WRITE: pattern seed, new each run
 shared uint partial[LOCAL_SIZE];
 #endif
 
+const uint CHUNK = uint(LOCAL_SIZE) * uint(UNROLL);
+
+// Word w of the buffer gets w * 2654435761 + seed (Knuth's multiplicative hash; distinct per word).
+uvec4 pattern(uint i) {
+  uint w = i * 4u;
+  return uvec4(w, w + 1u, w + 2u, w + 3u) * 2654435761u + seed;
+}
+
 void main() {
-  uint stride = gl_NumWorkGroups.x * LOCAL_SIZE;
-  uint i = gl_GlobalInvocationID.x;
+  uint lid = gl_LocalInvocationID.x;
+  uint step = gl_NumWorkGroups.x * CHUNK;
 #ifdef OP_READ
   uvec4 acc = uvec4(0u);
-  for (; i + (UNROLL - 1) * stride < n_vec4; i += UNROLL * stride) {
-    for (uint u = 0u; u < UNROLL; ++u) acc += src[i + u * stride];
+#endif
+  for (uint base = gl_WorkGroupID.x * CHUNK; base < n_vec4; base += step) {
+    if (base + CHUNK <= n_vec4) {
+#if defined(OP_READ)
+      uvec4 v[UNROLL];
+      for (uint u = 0u; u < uint(UNROLL); ++u) v[u] = src[base + u * uint(LOCAL_SIZE) + lid];
+      for (uint u = 0u; u < uint(UNROLL); ++u) acc += v[u];
+#elif defined(OP_WRITE)
+      for (uint u = 0u; u < uint(UNROLL); ++u) {
+        uint i = base + u * uint(LOCAL_SIZE) + lid;
+        dst[i] = pattern(i);
+      }
+#else
+      uvec4 v[UNROLL];
+      for (uint u = 0u; u < uint(UNROLL); ++u) v[u] = src[base + u * uint(LOCAL_SIZE) + lid];
+      for (uint u = 0u; u < uint(UNROLL); ++u) dst[base + u * uint(LOCAL_SIZE) + lid] = v[u];
+#endif
+    } else {  // the last, partial chunk
+      for (uint u = 0u; u < uint(UNROLL); ++u) {
+        uint i = base + u * uint(LOCAL_SIZE) + lid;
+        if (i < n_vec4) {
+#if defined(OP_READ)
+          acc += src[i];
+#elif defined(OP_WRITE)
+          dst[i] = pattern(i);
+#else
+          dst[i] = src[i];
+#endif
+        }
+      }
+    }
   }
-  for (; i < n_vec4; i += stride) acc += src[i];
-  partial[gl_LocalInvocationID.x] = acc.x + acc.y + acc.z + acc.w;
+#ifdef OP_READ
+  partial[lid] = acc.x + acc.y + acc.z + acc.w;
   barrier();
-  for (uint s = LOCAL_SIZE / 2u; s > 0u; s >>= 1u) {
-    if (gl_LocalInvocationID.x < s) partial[gl_LocalInvocationID.x] += partial[gl_LocalInvocationID.x + s];
+  for (uint s = uint(LOCAL_SIZE) / 2u; s > 0u; s >>= 1u) {
+    if (lid < s) partial[lid] += partial[lid + s];
     barrier();
   }
-  if (gl_LocalInvocationID.x == 0u) sums[gl_WorkGroupID.x] = partial[0];
-#elif defined(OP_WRITE)
-  // Word w of the buffer gets w * 2654435761 + seed (Knuth's multiplicative hash; distinct per word).
-  for (; i < n_vec4; i += stride) {
-    uint w = i * 4u;
-    dst[i] = uvec4(w, w + 1u, w + 2u, w + 3u) * 2654435761u + seed;
-  }
-#else
-  for (; i + (UNROLL - 1) * stride < n_vec4; i += UNROLL * stride) {
-    uvec4 v[UNROLL];
-    for (uint u = 0u; u < UNROLL; ++u) v[u] = src[i + u * stride];
-    for (uint u = 0u; u < UNROLL; ++u) dst[i + u * stride] = v[u];
-  }
-  for (; i < n_vec4; i += stride) dst[i] = src[i];
+  if (lid == 0u) sums[gl_WorkGroupID.x] = partial[0];
 #endif
 }

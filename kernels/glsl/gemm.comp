@@ -64,7 +64,13 @@ layout(push_constant) uniform Params { uint M; uint N; uint K; } pc;
 #ifndef STAGES
 #define STAGES 2u
 #endif
+#ifdef LOCAL_SIZE_X
+// The GL host passes (BM/TM)*(BN/TN) as a literal: GLSL 4.30 compilers (NVIDIA's) reject a constant
+// expression in a layout qualifier.
+layout(local_size_x = LOCAL_SIZE_X, local_size_y = 1, local_size_z = 1) in;
+#else
 layout(local_size_x = ((BM) / (TM)) * ((BN) / (TN)), local_size_y = 1, local_size_z = 1) in;
+#endif
 layout(location = 0) uniform uint M;
 layout(location = 1) uniform uint N;
 layout(location = 2) uniform uint K;

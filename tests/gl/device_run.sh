@@ -14,15 +14,32 @@ fi
 OUT=${OUT:-/tmp/out}
 mkdir -p "$OUT"
 B=.devbin-gl
-nvidia-smi --query-gpu=name,driver_version,clocks.sm,clocks.mem --format=csv 2>&1 | tee "$OUT/gpu.txt"
-$B/gl_perf --list 2>&1 | tee "$OUT/devices.txt"
-echo "== tests (gl_ref doctest suite) on this driver"
-(cd "$OUT" && timeout 120 "$OLDPWD/$B/gl_ref" 2>&1 | tail -5) | tee "$OUT/tests.txt"
-echo "== GEMM"
-timeout 200 $B/gl_perf --gemm 4096 --tiling 128x128x8/8x8/2 --tiling 64x64x16/4x4/2 --tiling 128x128x16/8x8/2 \
-  --tiling 128x64x8/8x4/2 --repeat 10 --csv "$OUT/gemm4096.csv" 2>&1 | tee "$OUT/gemm4096.txt"
-timeout 200 $B/gl_perf --gemm 8192 --tiling 128x128x8/8x8/2 --tiling 64x64x16/4x4/2 --repeat 10 --ignore-ssbo-limit \
-  --csv "$OUT/gemm8192.csv" 2>&1 | tee "$OUT/gemm8192.txt" | tail -4
-echo "== allocation hints"
-timeout 240 $B/gl_perf --membw 256 --membw 1024 --dispatch 1000 --repeat 10 --ignore-ssbo-limit \
-  --csv "$OUT/membw.csv" 2>&1 | tee "$OUT/membw.txt" | tail -48
+{
+  nvidia-smi --query-gpu=name,driver_version,clocks.sm,clocks.mem --format=csv
+  $B/gl_perf --list
+  echo "== tests (gl_ref doctest suite) on this driver"
+  (cd "$OUT" && timeout 120 "$OLDPWD/$B/gl_ref" 2>&1 | grep -v "^\[doctest\] doctest version\|run with")
+} 2>&1 | tee "$OUT/info.txt"
+what=${1:-all}
+if [ "$what" = all ] || [ "$what" = gemm ]; then
+  echo "== GEMM"
+  timeout 200 $B/gl_perf --gemm 4096 --tiling 128x128x8/8x8/2 --tiling 64x64x16/4x4/2 --tiling 128x128x16/8x8/2 \
+    --tiling 128x64x16/8x4/2 --repeat 10 --csv "$OUT/gemm4096.csv" 2>&1 | tee "$OUT/gemm4096.txt"
+  timeout 200 $B/gl_perf --gemm 8192 --tiling 128x128x8/8x8/2 --tiling 64x64x16/4x4/2 --repeat 10 --ignore-ssbo-limit \
+    --csv "$OUT/gemm8192.csv" 2>&1 | tee "$OUT/gemm8192.txt" | tail -3
+fi
+if [ "$what" = all ] || [ "$what" = membw ]; then
+  echo "== allocation hints"
+  timeout 240 $B/gl_perf --membw 64 --membw 256 --membw 1024 --dispatch 1000 --repeat 20 --ignore-ssbo-limit \
+    --csv "$OUT/membw.csv" 2>&1 | tee "$OUT/membw.txt" | tail -66
+fi
+if [ "$what" = again ]; then
+  # The same table from a second process: run-to-run spread of the placement figures.
+  echo "== GEMM (default tiling)"
+  timeout 100 $B/gl_perf --gemm 4096 --gemm 8192 --repeat 10 --ignore-ssbo-limit --csv "$OUT/gemm.csv" 2>&1 | tee "$OUT/gemm.txt" | tail -3
+  for pass in 1 2; do
+    echo "== allocation hints, pass $pass"
+    timeout 200 $B/gl_perf --membw 64 --membw 256 --membw 1024 --dispatch 1000 --repeat 20 --ignore-ssbo-limit \
+      --csv "$OUT/membw$pass.csv" 2>&1 | tee "$OUT/membw$pass.txt" | grep -v "^date\|^renderer\|^vendor\|^version\|^platform\|^EGL\|^limits" | cut -c1-95
+  done
+fi

@@ -168,14 +168,27 @@ TEST_CASE("GEMM at odd shapes matches the FP64 reference") {
     CHECK(r.gpu.median > 0);
     CHECK(r.tiling.vec == ((k.K % 4 == 0 && k.N % 4 == 0) ? 4u : 1u));
   }
+  // The GLSL 4.30 form of gemm.comp (what a GL 4.3/4.4 context compiles) gives the same results.
+  g.set_glsl430(true);
+  for (const Case& k : {cases[2], cases[3]}) {
+    CAPTURE(k.M);
+    GemmResult r = g.run(k.M, k.N, k.K, k.t, 0, 1);
+    CHECK_MESSAGE(r.check.passed, r.check.first_bad, " rel_error ", r.check.rel_error);
+  }
   CHECK(glGetError() == GL_NO_ERROR);
 }
 
 TEST_CASE("bandwidth kernels read, write and copy every buffer kind") {
   Context& c = ctx();
   MembwRunner m(c);
-  // Not a power of two: the grid-stride loops' tails run too.
+  // Not a multiple of the 16 KiB chunk: the partial-chunk path runs too. 48 bytes: less than a chunk.
   const size_t bytes = (size_t(1) << 20) + 3 * 16;
+  for (size_t small : {size_t(48), size_t(16384 * 3 + 32)}) {
+    for (MembwOp op : {MembwOp::Read, MembwOp::Write, MembwOp::Copy}) {
+      MembwResult r = m.run(BufferKind::DynamicCopy, op, small, 0, 1);
+      CHECK_MESSAGE(r.verified, small, " ", membw_op_name(op), " ", r.error);
+    }
+  }
   for (BufferKind kind : all_buffer_kinds()) {
     if (is_immutable(kind) && !c.info().buffer_storage) continue;
     for (MembwOp op : {MembwOp::Read, MembwOp::Write, MembwOp::Copy}) {

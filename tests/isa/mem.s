@@ -82,4 +82,23 @@ mem:
   global_atomic_cmpswap_b32 v9, v20, v[22:23], s[2:3] offset:24 glc
   s_waitcnt vmcnt(0)
   global_store_b32 v2, v9, s[2:3] offset:104
+  // FLAT: generic addresses into LDS (shared aperture), scratch (private aperture) and global
+  s_mov_b64 s[10:11], src_shared_base
+  v_mov_b32 v25, s11
+  v_mov_b32 v24, v3
+  flat_load_b32 v8, v[24:25]
+  s_mov_b64 s[12:13], src_private_base
+  v_mov_b32 v27, s13
+  v_mov_b32 v26, 16
+  flat_load_b32 v9, v[26:27]
+  s_waitcnt vmcnt(0) lgkmcnt(0)
+  v_add_co_u32 v28, vcc_lo, s2, v2
+  v_add_co_ci_u32_e64 v29, null, s3, 0, vcc_lo
+  flat_store_b64 v[28:29], v[8:9] offset:108
+  flat_atomic_add_u32 v30, v[24:25], v13 glc
+  s_waitcnt vmcnt(0) lgkmcnt(0)
+  flat_store_b32 v[28:29], v30 offset:116
+  flat_load_b32 v31, v[24:25]
+  s_waitcnt vmcnt(0) lgkmcnt(0)
+  flat_store_b32 v[28:29], v31 offset:120
   s_endpgm

@@ -413,7 +413,11 @@ TEST_CASE("memory: DS incl. 2addr/stride64/atomics, scratch, global sub-dword an
     CHECK(o[24] == dd);
     CHECK(o[25] == l);
     CHECK(o[26] == (l == 0 ? 1u : 0u));
-    CHECK(o[27] == kPoison);
+    CHECK(o[27] == dd);      // flat load through the shared aperture (LDS)
+    CHECK(o[28] == a);       // flat load through the private aperture (scratch)
+    CHECK(o[29] == dd);      // flat atomic on LDS returns the old value
+    CHECK(o[30] == dd + 1);
+    CHECK(o[31] == kPoison);
   }
   CHECK(r.out[2048] == 32u);
   CHECK(r.out[2049] == uint32_t(std::max(maxi, int32_t(0x80000000))));

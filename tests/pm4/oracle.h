@@ -48,9 +48,15 @@ inline std::vector<KernelMeta> read_metadata(const std::string& co) {
   std::string line;
   bool in_kernels = false;
   while (std::getline(in, line)) {
-    if (line.rfind("amdhsa.kernels:", 0) == 0) { in_kernels = true; continue; }
+    if (line.rfind("amdhsa.kernels:", 0) == 0) {
+      in_kernels = true;
+      continue;
+    }
     if (!in_kernels) continue;
-    if (!line.empty() && line[0] != ' ') { in_kernels = false; continue; }
+    if (!line.empty() && line[0] != ' ') {
+      in_kernels = false;
+      continue;
+    }
     const size_t dot = line.find('.');
     const size_t colon = line.find(':', dot == std::string::npos ? 0 : dot);
     if (dot == std::string::npos || colon == std::string::npos) continue;
@@ -88,7 +94,8 @@ inline uint64_t symbol(const std::string& co, const std::string& name) {
   while (std::getline(in, line)) {
     std::istringstream ls(line);
     std::string num, value, size, type, bind, vis, ndx, sym;
-    if (ls >> num >> value >> size >> type >> bind >> vis >> ndx >> sym && sym == name) return std::stoull(value, nullptr, 16);
+    if (ls >> num >> value >> size >> type >> bind >> vis >> ndx >> sym && sym == name)
+      return std::stoull(value, nullptr, 16);
   }
   throw std::runtime_error("llvm-readelf: no symbol " + name);
 }
@@ -105,7 +112,11 @@ inline std::array<uint8_t, 64> descriptor_bytes(const std::string& co, uint64_t 
     std::string addr;
     ls >> addr;
     uint64_t a;
-    try { a = std::stoull(addr, nullptr, 16); } catch (...) { continue; }
+    try {
+      a = std::stoull(addr, nullptr, 16);
+    } catch (...) {
+      continue;
+    }
     for (int w = 0; w < 4; ++w) {
       std::string word;
       if (!(ls >> word) || word.size() % 2 || word.size() > 8 ||

@@ -73,8 +73,8 @@ struct Kd {
 };
 Kd read_kd(const std::string& co, const std::string& kernel) {
   const auto d = oracle::descriptor_bytes(co, oracle::symbol(co, kernel + ".kd"));
-  return {oracle::u32(d, 0), oracle::u32(d, 4), oracle::u32(d, 8), oracle::u32(d, 48), oracle::u32(d, 52),
-          oracle::u32(d, 44), oracle::u32(d, 56) & 0xFFFF};
+  return {oracle::u32(d, 0),  oracle::u32(d, 4),  oracle::u32(d, 8),          oracle::u32(d, 48),
+          oracle::u32(d, 52), oracle::u32(d, 44), oracle::u32(d, 56) & 0xFFFF};
 }
 
 // Everything a dispatch of `k` must carry, checked against the oracle readings.
@@ -307,13 +307,20 @@ TEST_CASE("-O0 kernels: dispatch pointer, dispatch id, hidden arguments and scra
       std::memcpy(&v, ka.bytes.data() + a.offset, std::min<uint32_t>(a.size, 8));
       const std::string& vk = a.value_kind;
       const int d = vk.back() - 'x';
-      if (vk == "global_buffer") CHECK(v == 0x5000);
-      else if (vk.rfind("hidden_block_count_", 0) == 0) CHECK(v == p.geometry.start[d] + p.geometry.grid[d]);
-      else if (vk.rfind("hidden_group_size_", 0) == 0) CHECK(v == p.geometry.workgroup[d]);
-      else if (vk.rfind("hidden_remainder_", 0) == 0) CHECK(v == 0);
-      else if (vk.rfind("hidden_global_offset_", 0) == 0) CHECK(v == 0);
-      else if (vk == "hidden_grid_dims") CHECK(v == 3);
-      else CHECK(v == 0);  // printf/hostcall/multigrid/heap/queue/completion: null
+      if (vk == "global_buffer")
+        CHECK(v == 0x5000);
+      else if (vk.rfind("hidden_block_count_", 0) == 0)
+        CHECK(v == p.geometry.start[d] + p.geometry.grid[d]);
+      else if (vk.rfind("hidden_group_size_", 0) == 0)
+        CHECK(v == p.geometry.workgroup[d]);
+      else if (vk.rfind("hidden_remainder_", 0) == 0)
+        CHECK(v == 0);
+      else if (vk.rfind("hidden_global_offset_", 0) == 0)
+        CHECK(v == 0);
+      else if (vk == "hidden_grid_dims")
+        CHECK(v == 3);
+      else
+        CHECK(v == 0);  // printf/hostcall/multigrid/heap/queue/completion: null
       hidden += vk.rfind("hidden_", 0) == 0;
     }
     CHECK(hidden >= 15);
@@ -420,7 +427,8 @@ TEST_CASE("kernarg packing: probe_args explicit arguments at the metadata offset
   // Mismatches name the argument.
   auto wrong = args;
   wrong[3] = ArgValue::scalar(int64_t(1));
-  CHECK_THROWS_WITH_AS(pack_kernargs(k, wrong, g), doctest::Contains("argument 3 (int) is 4 bytes; got a 8-byte scalar"), KernargError);
+  CHECK_THROWS_WITH_AS(pack_kernargs(k, wrong, g),
+                       doctest::Contains("argument 3 (int) is 4 bytes; got a 8-byte scalar"), KernargError);
   wrong = args;
   wrong[0] = ArgValue::scalar(1.0f);
   CHECK_THROWS_WITH_AS(pack_kernargs(k, wrong, g), doctest::Contains("global buffer"), KernargError);
@@ -467,8 +475,8 @@ TEST_CASE("user SGPRs: ABI order, padding to USER_SGPR, inconsistent descriptors
   p.scratch = ScratchArea{0x777788880000ull, 2048, 10};
   const auto s = user_sgprs(k, p);
   REQUIRE(s.size() == 16);
-  const uint32_t want[16] = {0x22220000, 0x1111, 0x44440000, 0x3333, 0xBBBB0000, 0xAAAA,
-                             0x66660000, 0x55550000, 0x88880000, 0x7777,     64,         0, 0, 0, 0, 0};
+  const uint32_t want[16] = {0x22220000, 0x1111, 0x44440000, 0x3333, 0xBBBB0000, 0xAAAA, 0x66660000, 0x55550000,
+                             0x88880000, 0x7777, 64,         0,      0,          0,      0,          0};
   for (int i = 0; i < 16; ++i) {
     CAPTURE(i);
     CHECK(s[i].value == want[i]);

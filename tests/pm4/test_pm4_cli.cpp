@@ -1,13 +1,13 @@
 // `spork pm4 decode` and `spork pm4 show-dispatch` run as a user would (exit status and output).
 #include <doctest/doctest.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <memory>
 #include <string>
-#include <sys/wait.h>
-#include <unistd.h>
 #include <vector>
 
 #include "pm4/writer.h"

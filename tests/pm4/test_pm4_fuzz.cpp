@@ -16,18 +16,31 @@ std::vector<uint32_t> valid_stream(std::mt19937& rng) {
   const int n = 1 + int(rng() % 6);
   for (int i = 0; i < n; ++i) {
     switch (rng() % 8) {
-      case 0: w.set_regs(COMPUTE_PGM_RSRC2::decode(rng() & 0x7FFFFFFF)); break;
-      case 1: w.dispatch_direct(rng() % 100, 1, 1, COMPUTE_DISPATCH_INITIATOR{.COMPUTE_SHADER_EN = 1}); break;
-      case 2: w.release_mem({.address = (rng() & ~3u), .data = rng()}); break;
-      case 3: w.acquire_mem({}); break;
-      case 4: w.event_write(EventType::CS_PARTIAL_FLUSH); break;
-      case 5: w.copy_data({.dst_address = uint64_t(rng()) << 3}); break;
+      case 0:
+        w.set_regs(COMPUTE_PGM_RSRC2::decode(rng() & 0x7FFFFFFF));
+        break;
+      case 1:
+        w.dispatch_direct(rng() % 100, 1, 1, COMPUTE_DISPATCH_INITIATOR{.COMPUTE_SHADER_EN = 1});
+        break;
+      case 2:
+        w.release_mem({.address = (rng() & ~3u), .data = rng()});
+        break;
+      case 3:
+        w.acquire_mem({});
+        break;
+      case 4:
+        w.event_write(EventType::CS_PARTIAL_FLUSH);
+        break;
+      case 5:
+        w.copy_data({.dst_address = uint64_t(rng()) << 3});
+        break;
       case 6: {
         std::vector<uint32_t> v(1 + rng() % 16, rng());
         w.set_sh_regs(COMPUTE_USER_DATA_0::kByteAddress, v);
         break;
       }
-      default: w.nop(1 + rng() % 5);
+      default:
+        w.nop(1 + rng() % 5);
     }
   }
   return w.take();
@@ -67,9 +80,15 @@ TEST_CASE("decoder survives 100,000 random and mutated streams") {
       const int m = 1 + int(rng() % 4);
       for (int j = 0; j < m && !s.empty(); ++j) {
         switch (rng() % 3) {
-          case 0: s[rng() % s.size()] ^= 1u << (rng() % 32); break;
-          case 1: s.resize(rng() % s.size()); break;
-          default: s.insert(s.begin() + long(rng() % (s.size() + 1)), rng()); break;
+          case 0:
+            s[rng() % s.size()] ^= 1u << (rng() % 32);
+            break;
+          case 1:
+            s.resize(rng() % s.size());
+            break;
+          default:
+            s.insert(s.begin() + long(rng() % (s.size() + 1)), rng());
+            break;
         }
       }
     }

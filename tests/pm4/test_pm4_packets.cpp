@@ -73,7 +73,8 @@ TEST_CASE("SET_SH_REG run round trip: offsets from 0x2C00 dwords, every register
 
 TEST_CASE("DISPATCH_DIRECT and DISPATCH_INDIRECT round trip") {
   Writer w;
-  const COMPUTE_DISPATCH_INITIATOR init{.COMPUTE_SHADER_EN = 1, .FORCE_START_AT_000 = 1, .ORDER_MODE = 1, .CS_W32_EN = 1};
+  const COMPUTE_DISPATCH_INITIATOR init{
+      .COMPUTE_SHADER_EN = 1, .FORCE_START_AT_000 = 1, .ORDER_MODE = 1, .CS_W32_EN = 1};
   w.dispatch_direct(4, 2, 1, init);
   w.dispatch_indirect(0x1000'0000'0040ull, init);
   const Decoding d = decode(w.dwords());
@@ -113,12 +114,17 @@ TEST_CASE("ACQUIRE_MEM gfx10+ form round trip") {
 
 TEST_CASE("RELEASE_MEM round trip: fence value and timestamp") {
   Writer w;
-  w.release_mem({.event = EventType::CACHE_FLUSH_AND_INV_TS_EVENT, .gcr = ReleaseGcr::writeback(),
-                 .data_sel = ReleaseDataSel::VALUE_32BIT, .address = 0x7000'0000'1004ull, .data = 0xCAFE});
-  w.release_mem({.event = EventType::BOTTOM_OF_PIPE_TS, .data_sel = ReleaseDataSel::TIMESTAMP,
-                 .address = 0x2000});
-  w.release_mem({.data_sel = ReleaseDataSel::VALUE_64BIT, .int_sel = ReleaseIntSel::SEND_DATA_AFTER_WR_CONFIRM,
-                 .dst_sel = ReleaseDstSel::TC_L2, .address = 0x3000, .data = 0x1122334455667788ull});
+  w.release_mem({.event = EventType::CACHE_FLUSH_AND_INV_TS_EVENT,
+                 .gcr = ReleaseGcr::writeback(),
+                 .data_sel = ReleaseDataSel::VALUE_32BIT,
+                 .address = 0x7000'0000'1004ull,
+                 .data = 0xCAFE});
+  w.release_mem({.event = EventType::BOTTOM_OF_PIPE_TS, .data_sel = ReleaseDataSel::TIMESTAMP, .address = 0x2000});
+  w.release_mem({.data_sel = ReleaseDataSel::VALUE_64BIT,
+                 .int_sel = ReleaseIntSel::SEND_DATA_AFTER_WR_CONFIRM,
+                 .dst_sel = ReleaseDstSel::TC_L2,
+                 .address = 0x3000,
+                 .data = 0x1122334455667788ull});
   const Decoding d = decode(w.dwords());
   REQUIRE(d.ok());
   REQUIRE(d.packets.size() == 3);

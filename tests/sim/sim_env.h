@@ -4,6 +4,7 @@
 #include <chrono>
 #include <cstdint>
 #include <cstring>
+#include <functional>
 #include <map>
 #include <random>
 #include <span>
@@ -113,11 +114,17 @@ class SimEnv {
     return p;
   }
 
-  // Builds one IB with every launch (in order) and a fence, submits it and waits.
+  // Builds one IB with every launch (in order) and a fence, submits it and waits. Each
+  // dispatch records begin/end GPU timestamps (see timestamps()). `edit` may rewrite the IB.
   sim::SubmissionResult run(const std::vector<Launch>& launches,
-                            std::chrono::milliseconds timeout = std::chrono::minutes(10)) {
+                            std::chrono::milliseconds timeout = std::chrono::minutes(10),
+                            const std::function<void(std::vector<uint32_t>&)>& edit = {}) {
     DispatchBuilder b;
     std::vector<Buffer> temps;
+    Buffer ts = alloc(16 * launches.size() + 16, sim::Domain::GTT);
+    ts.poison(0);
+    temps.push_back(ts);
+    size_t li = 0;
     for (const Launch& l : launches) {
       const Kernel& k = *l.kernel;
       PackedKernargs ka = pack_kernargs(k, l.args, l.geometry);
@@ -147,12 +154,16 @@ class SimEnv {
         s.address = sb.va;
         p.scratch = s;
       }
+      p.timestamp_begin = ts.va + 16 * li;
+      p.timestamp_end = ts.va + 16 * li + 8;
+      ++li;
       b.add(k, p);
     }
     Buffer fence = alloc(8, sim::Domain::GTT);
     temps.push_back(fence);
     const uint64_t fence_value = 0x5EC0DE00000000ull + (++fence_counter_);
     std::vector<uint32_t> ib = b.finish({fence.va, fence_value});
+    if (edit) edit(ib);
     Buffer ibb = alloc(ib.size() * 4, sim::Domain::GTT, sim::PERM_READ);
     std::memcpy(ibb.host, ib.data(), ib.size() * 4);
     temps.push_back(ibb);
@@ -163,6 +174,8 @@ class SimEnv {
       std::memcpy(&f, fence.host, 8);
       if (f != fence_value) throw std::runtime_error("submission completed but the fence was not written");
     }
+    timestamps_.assign(launches.size() * 2, 0);
+    std::memcpy(timestamps_.data(), ts.host, timestamps_.size() * 8);
     for (const Buffer& t : temps) free(t);
     return r;
   }
@@ -191,8 +204,12 @@ class SimEnv {
 
   void free(const Buffer& b) { gpu.memory().destroy_bo(b.bo); }
 
+  // Begin/end GPU timestamps of each dispatch of the last run() (100 MHz ticks).
+  const std::vector<uint64_t>& timestamps() const { return timestamps_; }
+
  private:
   uint64_t fence_counter_ = 0;
+  std::vector<uint64_t> timestamps_;
   uint64_t next_va_ = sim::Memory::kVaStart + (1ull << 20);
 };
 

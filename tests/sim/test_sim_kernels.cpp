@@ -9,6 +9,7 @@
 #include <climits>
 #include <cmath>
 
+#include "pm4/packet.h"
 #include "sim_env.h"
 
 using namespace simtest;
@@ -86,7 +87,16 @@ TEST_CASE("LDS tree reductions (uint exact, float against FP64)") {
   a.geometry.grid = {groups, 1, 1};
   a.geometry.workgroup = {256, 1, 1};
   Launch b{&prog("reduce").kernel("reduce_f32"), prog("reduce").image.va, {buf(fin), buf(fout), val(n)}, a.geometry};
-  REQUIRE_OK(e.run({a, b}));  // two dispatches in one IB
+  auto rr = e.run({a, b});  // two dispatches in one IB
+  REQUIRE_OK(rr);
+  // Begin/end GPU timestamps of both dispatches, in order, inside the submission.
+  const auto& ts = e.timestamps();
+  REQUIRE(ts.size() == 4);
+  CHECK(ts[0] >= rr.start_timestamp);
+  CHECK(ts[0] <= ts[1]);
+  CHECK(ts[1] <= ts[2]);
+  CHECK(ts[2] <= ts[3]);
+  CHECK(ts[3] <= rr.end_timestamp);
   for (uint32_t g = 0; g < groups; ++g) {
     uint32_t ref = 0;
     double fref = 0, mag = 0;
@@ -503,4 +513,120 @@ TEST_CASE("an endless kernel is reported as a hang within the instruction budget
   std::memset(flag.host, 1, 4);
   REQUIRE_OK(e.run1(prog("scratch"), "spin", {buf(flag)}, {2, 1, 1}, {64, 1, 1}));
   e.free(flag);
+}
+
+TEST_CASE("dynamic LDS through a __local pointer argument") {
+  auto& e = env();
+  const uint32_t wg = 64, groups = 5, n = wg * groups;
+  auto xs = random_ints<uint32_t>(n, 0, UINT32_MAX);
+  Buffer in = e.upload(xs), out = e.alloc(n * 4);
+  out.poison();
+  REQUIRE_OK(e.run1(prog("extras"), "dyn_lds_reverse", {buf(in), buf(out), ArgValue::local(wg * 4)}, {groups, 1, 1},
+                    {wg, 1, 1}));
+  size_t wrong = 0;
+  for (uint32_t g = 0; g < groups; ++g)
+    for (uint32_t l = 0; l < wg; ++l) wrong += out.as<uint32_t>()[g * wg + l] != xs[g * wg + wg - 1 - l];
+  CHECK(wrong == 0);
+  e.free(in), e.free(out);
+}
+
+TEST_CASE("wave-level builtins: ballot, mbcnt, readfirstlane, ds_bpermute") {
+  auto& e = env();
+  const uint32_t n = 128;
+  auto xs = random_ints<uint32_t>(n, 0, UINT32_MAX);
+  Buffer in = e.upload(xs), out = e.alloc(n * 16);
+  out.poison();
+  REQUIRE_OK(e.run1(prog("extras"), "wave_ops", {buf(in), buf(out)}, {2, 1, 1}, {64, 1, 1}));
+  size_t wrong = 0;
+  for (uint32_t i = 0; i < n; ++i) {
+    uint32_t w = i / 32, lane = i % 32, ballot = 0;
+    for (uint32_t l = 0; l < 32; ++l) ballot |= (xs[w * 32 + l] & 1u) << l;
+    const uint32_t* o = out.as<uint32_t>() + i * 4;
+    wrong += o[0] != ballot;
+    wrong += o[1] != lane;
+    wrong += o[2] != xs[w * 32];
+    wrong += o[3] != xs[w * 32 + (lane + 1) % 32];
+  }
+  CHECK(wrong == 0);
+  e.free(in), e.free(out);
+}
+
+TEST_CASE("global atomics: 64-bit add, signed max, float add (CAS loop), compare-exchange counter") {
+  auto& e = env();
+  const uint32_t n = 3001;
+  auto a = random_ints<uint64_t>(n, 0, uint64_t(1) << 50);
+  auto b = random_ints<int32_t>(n, INT32_MIN, INT32_MAX);
+  auto f = random_floats(n, 0.f, 1.f);
+  Buffer ia = e.upload(a), ib = e.upload(b), ifl = e.upload(f), res = e.alloc(64);
+  std::memset(res.host, 0, 64);
+  *reinterpret_cast<int32_t*>(res.host + 8) = INT32_MIN;
+  const uint64_t r = res.va;
+  REQUIRE_OK(e.run1(prog("extras"), "global_atomics",
+                    {buf(ia), buf(ib), buf(ifl), ArgValue::buffer(r), ArgValue::buffer(r + 8), ArgValue::buffer(r + 12),
+                     ArgValue::buffer(r + 16), val(n)},
+                    {div_up(n, 256), 1, 1}, {256, 1, 1}));
+  uint64_t sum = 0;
+  int32_t mx = INT32_MIN;
+  double fs = 0;
+  for (uint32_t i = 0; i < n; ++i) sum += a[i], mx = std::max(mx, b[i]), fs += f[i];
+  CHECK(*reinterpret_cast<uint64_t*>(res.host) == sum);
+  CHECK(*reinterpret_cast<int32_t*>(res.host + 8) == mx);
+  CHECK(std::fabs(*reinterpret_cast<float*>(res.host + 12) - fs) <= n * 1.2e-7 * fs);
+  CHECK(*reinterpret_cast<uint32_t*>(res.host + 16) == n);
+  e.free(ia), e.free(ib), e.free(ifl), e.free(res);
+}
+
+TEST_CASE("workgroups of 48 (a partial wave) and of 1024 work-items") {
+  auto& e = env();
+  struct Shape {
+    uint32_t wg, groups, n;
+  };
+  for (Shape sh : {Shape{48, 7, 330}, Shape{1024, 2, 2048}, Shape{1, 5, 5}}) {
+    CAPTURE(sh.wg);
+    Buffer out = e.alloc(sh.wg * sh.groups * 4);
+    out.poison();
+    REQUIRE_OK(e.run1(prog("extras"), "ids", {buf(out), val(sh.n)}, {sh.groups, 1, 1}, {sh.wg, 1, 1}));
+    size_t wrong = 0;
+    for (uint32_t i = 0; i < sh.wg * sh.groups; ++i)
+      wrong += out.as<uint32_t>()[i] != (i < sh.n ? (i / sh.wg) * 65536u + i % sh.wg : 0xCDCDCDCDu);
+    CHECK(wrong == 0);
+    e.free(out);
+  }
+}
+
+TEST_CASE("DISPATCH_INDIRECT runs a real kernel with the grid read from memory") {
+  auto& e = env();
+  const uint32_t wg = 64, groups = 7, n = wg * groups - 5;
+  Buffer out = e.alloc(wg * groups * 4), dims = e.alloc(12, Domain::GTT);
+  out.poison();
+  const uint32_t d[3] = {groups, 1, 1};
+  std::memcpy(dims.host, d, 12);
+  Launch l{&prog("extras").kernel("ids"), prog("extras").image.va, {buf(out), val(n)}, {}};
+  l.geometry.grid = {groups, 1, 1};
+  l.geometry.workgroup = {wg, 1, 1};
+  int replaced = 0;
+  auto to_indirect = [&](std::vector<uint32_t>& ib) {
+    // DISPATCH_DIRECT (5 dwords) -> DISPATCH_INDIRECT (4 dwords) + one-dword NOP filler.
+    for (size_t off = 0; off < ib.size();) {
+      auto p = spork::pm4::next_packet(ib, off);
+      REQUIRE_FALSE(p.truncated);
+      if (p.header.type == 3 && p.header.opcode == uint8_t(spork::pm4::Opcode::DISPATCH_DIRECT)) {
+        uint32_t initiator = p.payload[3];
+        ib[off] = spork::pm4::make_type3_header(spork::pm4::Opcode::DISPATCH_INDIRECT, 3);
+        ib[off + 1] = uint32_t(dims.va);
+        ib[off + 2] = uint32_t(dims.va >> 32);
+        ib[off + 3] = initiator;
+        ib[off + 4] = spork::pm4::kNopFiller;
+        ++replaced;
+      }
+      off += p.size_dwords();
+    }
+  };
+  REQUIRE_OK(e.run({l}, std::chrono::minutes(1), to_indirect));
+  CHECK(replaced == 1);
+  size_t wrong = 0;
+  for (uint32_t i = 0; i < wg * groups; ++i)
+    wrong += out.as<uint32_t>()[i] != (i < n ? (i / wg) * 65536u + i % wg : 0xCDCDCDCDu);
+  CHECK(wrong == 0);
+  e.free(out), e.free(dims);
 }

@@ -18,7 +18,7 @@ struct Run {
   std::string out;  // stdout and stderr
 };
 
-Run spork(const std::string& args) {
+Run run_spork(const std::string& args) {
   Run r;
   std::string cmd = std::string(SPORK_BIN) + " " + args + " 2>&1";
   FILE* p = popen(cmd.c_str(), "r");
@@ -50,7 +50,7 @@ TEST_CASE("bench gemm --backend vulkan writes checked JSON and CSV records") {
   need_lavapipe();
   std::remove("bench_gemm.json");
   std::remove("bench_gemm.csv");
-  Run r = spork("bench gemm --backend vulkan --device llvmpipe --shape 17x31x7,64x32x20 --repeat 2 --json bench_gemm.json --csv bench_gemm.csv");
+  Run r = run_spork("bench gemm --backend vulkan --device llvmpipe --shape 17x31x7,64x32x20 --repeat 2 --json bench_gemm.json --csv bench_gemm.csv");
   INFO(r.out);
   CHECK(r.status == 0);
   CHECK(r.out.find("PASS") != std::string::npos);
@@ -77,7 +77,7 @@ TEST_CASE("bench gemm --backend vulkan writes checked JSON and CSV records") {
 
 TEST_CASE("bench membw and dispatch on lavapipe") {
   need_lavapipe();
-  Run r = spork("bench membw --backend vulkan --device llvmpipe --sizes 1,64K --repeat 2 --json bench_membw.json");
+  Run r = run_spork("bench membw --backend vulkan --device llvmpipe --sizes 1,64K --repeat 2 --json bench_membw.json");
   INFO(r.out);
   CHECK(r.status == 0);
   CHECK(r.out.find("read + bytes written") != std::string::npos);
@@ -90,7 +90,7 @@ TEST_CASE("bench membw and dispatch on lavapipe") {
     ++ops;
   }
   CHECK(ops >= 6);  // read, write, copy at two sizes in at least one memory type
-  Run d = spork("bench dispatch --backend vulkan --device llvmpipe --dispatch-count 20");
+  Run d = run_spork("bench dispatch --backend vulkan --device llvmpipe --dispatch-count 20");
   INFO(d.out);
   CHECK(d.status == 0);
   CHECK(d.out.find("dispatch-batched") != std::string::npos);
@@ -99,17 +99,17 @@ TEST_CASE("bench membw and dispatch on lavapipe") {
 
 TEST_CASE("bench errors: absent device, bad flags") {
   need_lavapipe();
-  Run a = spork("bench gemm --backend vulkan --device no-such-gpu-xyzzy --shape 8x8x8");
+  Run a = run_spork("bench gemm --backend vulkan --device no-such-gpu-xyzzy --shape 8x8x8");
   INFO(a.out);
   CHECK(a.status != 0);
   CHECK(a.out.find("absent: vulkan: no Vulkan device whose name contains \"no-such-gpu-xyzzy\"") != std::string::npos);
-  Run b = spork("bench gemm --backend nosuch");
+  Run b = run_spork("bench gemm --backend nosuch");
   CHECK(b.status != 0);
   CHECK(b.out.find("unknown backend \"nosuch\"") != std::string::npos);
-  Run c = spork("bench gemm --backend vulkan --shape 8x8");
+  Run c = run_spork("bench gemm --backend vulkan --shape 8x8");
   CHECK(c.status != 0);
   CHECK(c.out.find("expected MxNxK") != std::string::npos);
-  Run h = spork("bench --help");
+  Run h = run_spork("bench --help");
   CHECK(h.status == 0);
   CHECK(h.out.find("--shape") != std::string::npos);
 }
