@@ -8,11 +8,14 @@
 #include <filesystem>
 #include <memory>
 #include <regex>
+#include <set>
 #include <sstream>
 #include <string>
 #include <vector>
 
 #include "sim/isa.h"
+#include "sim/shader.h"
+#include "sim/shader_impl.h"  // handler registry (test of the core's coverage)
 
 namespace fs = std::filesystem;
 using namespace spork::sim;
@@ -58,7 +61,10 @@ TEST_CASE("decoder and disassembler agree with llvm-objdump-19 on every built co
   const auto cos = code_objects();
   REQUIRE_MESSAGE(!cos.empty(), "no code objects under " SPORK_BINARY_DIR " (build spork_code_objects first)");
   const std::regex line(R"(^\t(.*?)\s*// ([0-9A-F]{12,16}): ((?:[0-9A-F]{8} ?)+)\s*$)");
-  size_t total = 0, bad = 0;
+  size_t total = 0, bad = 0, missing = 0;
+  spork::sim::Memory mem;
+  spork::sim::ShaderCore core(mem);  // registers the handlers
+  std::set<std::string> unhandled;
   for (const auto& co : cos) {
     const std::string dis = run(std::string(SPORK_LLVM_OBJDUMP) + " -d '" + co.string() + "' 2>/dev/null");
     std::istringstream in(dis);
@@ -81,6 +87,19 @@ TEST_CASE("decoder and disassembler agree with llvm-objdump-19 on every built co
       ++total;
       const bool ok = isa::decode(bytes.data(), bytes.size(), pc, inst, &err);
       const std::string mine = ok ? norm(isa::disassemble(inst)) : "<decode error: " + err + ">";
+      if (ok) {
+        // The core must have a handler for every instruction clang emitted.
+        for (const char* n : {inst.info ? inst.info->name : nullptr, inst.enc == isa::Enc::VOPD && inst.infoy ? inst.infoy->name : nullptr}) {
+          if (!n) continue;
+          std::string name = n;
+          if (name.rfind("v_dual_", 0) == 0) name = "v_" + name.substr(7);
+          if (name.size() > 4 && (name.ends_with("_e32") || name.ends_with("_e64"))) name.resize(name.size() - 4);
+          if (!spork::sim::detail::find_handler(name) && unhandled.insert(name).second) {
+            ++missing;
+            MESSAGE(co.filename().string() << ": no shader-core handler for " << name);
+          }
+        }
+      }
       if (!ok || mine != text || inst.size != bytes.size()) {
         if (++bad <= 40)
           MESSAGE(co.filename().string() << " @" << m[2].str() << ": objdump '" << text << "' vs ours '" << mine << "' (size "
@@ -91,6 +110,7 @@ TEST_CASE("decoder and disassembler agree with llvm-objdump-19 on every built co
   MESSAGE("compared " << total << " instructions from " << cos.size() << " code objects");
   CHECK(total > 100);
   CHECK(bad == 0);
+  CHECK(missing == 0);
   // s_code_end itself.
   const uint8_t code_end[4] = {0x00, 0x00, 0x9F, 0xBF};
   isa::Inst inst;
