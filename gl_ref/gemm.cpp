@@ -189,7 +189,8 @@ const ComputeProgram& GemmRunner::program(const GemmTiling& t) {
   if (shared > uint64_t(max_shared))
     bad(std::to_string(shared) + " bytes of shared memory, the driver allows " + std::to_string(max_shared));
 
-  std::string key = t.str() + (glsl430_ ? " 430" : "");
+  std::string key = t.str() + (glsl430_ ? " 430" : "") + "|" + prelude_;
+  for (const auto& [n, v] : extra_defines_) key += "|" + n + "=" + v;
   auto it = programs_.find(key);
   if (it != programs_.end()) return *it->second;
   std::string src(gemm_source());
@@ -202,6 +203,12 @@ const ComputeProgram& GemmRunner::program(const GemmTiling& t) {
   auto u = [](uint32_t x) { return std::to_string(x) + "u"; };
   Defines defs = {{"BM", u(t.bm)}, {"BN", u(t.bn)}, {"BK", u(t.bk)},        {"TM", u(t.tm)},
                   {"TN", u(t.tn)}, {"VEC", u(t.vec)}, {"STAGES", u(t.stages)}, {"LOCAL_SIZE_X", std::to_string(nt)}};
+  defs.insert(defs.end(), extra_defines_.begin(), extra_defines_.end());
+  if (!prelude_.empty()) {
+    size_t v = src.find("#version");
+    size_t eol = v == std::string::npos ? std::string::npos : src.find('\n', v);
+    if (eol != std::string::npos) src.insert(eol + 1, prelude_ + "\n");
+  }
   auto p = std::make_unique<ComputeProgram>(src, defs, "gemm.comp");
   auto ls = p->local_size();
   if (uint64_t(ls[0]) != nt) throw Error("gemm.comp linked with local_size_x " + std::to_string(ls[0]) + ", expected " + std::to_string(nt));

@@ -70,6 +70,12 @@ class GemmRunner {
   // Run even when a matrix is larger than GL_MAX_SHADER_STORAGE_BLOCK_SIZE (some drivers report
   // less than they address); the FP64 check then shows whether the driver really coped.
   void set_ignore_block_limit(bool on) { ignore_block_limit_ = on; }
+  // Lines put after #version (e.g. "#pragma optionNV(unroll all)") and extra #defines, for
+  // compiler experiments; part of the program cache key.
+  void set_prelude(std::string lines, Defines extra) {
+    prelude_ = std::move(lines);
+    extra_defines_ = std::move(extra);
+  }
   // Compile gemm.comp as #version 430 as on a GL 4.3/4.4 context (tests the path on any driver).
   void set_glsl430(bool on) { glsl430_ = on; }
 
@@ -78,6 +84,8 @@ class GemmRunner {
   std::map<std::string, std::unique_ptr<ComputeProgram>> programs_;
   bool ignore_block_limit_ = false;
   bool glsl430_ = false;
+  std::string prelude_;
+  Defines extra_defines_;
 };
 
 // The embedded GLSL text of kernels/glsl/gemm.comp.

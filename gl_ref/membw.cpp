@@ -54,11 +54,13 @@ MembwRunner::MembwRunner(Context& ctx) : ctx_(ctx) {
   max_block_ = uint64_t(v);
   GLint g = 0;
   glGetIntegeri_v(GL_MAX_COMPUTE_WORK_GROUP_COUNT, 0, &g);
-  max_groups_ = uint32_t(std::min<GLint>(g, 65535));
+  driver_max_groups_ = max_groups_ = uint32_t(std::min<GLint>(g, 65535));
   check_gl("membw set-up");
 }
 
 MembwRunner::~MembwRunner() { ctx_.make_current(); }
+
+void MembwRunner::set_max_groups(uint32_t g) { max_groups_ = g ? std::min(g, driver_max_groups_) : driver_max_groups_; }
 
 MembwResult MembwRunner::run(BufferKind kind, MembwOp op, size_t bytes, unsigned warmup, unsigned repeat) {
   ctx_.make_current();

@@ -43,12 +43,14 @@ class MembwRunner {
   uint64_t max_buffer_bytes() const { return max_block_; }
   // Run buffers larger than GL_MAX_SHADER_STORAGE_BLOCK_SIZE anyway (the check shows if that worked).
   void set_ignore_block_limit(bool on) { ignore_block_limit_ = on; }
+  // Most workgroups per dispatch (each then loops over 16 KiB chunks); 0 = the driver's limit, at most 65535.
+  void set_max_groups(uint32_t g);
 
  private:
   Context& ctx_;
   std::unique_ptr<ComputeProgram> read_, write_, copy_;
   uint64_t max_block_ = 0;
-  uint32_t max_groups_ = 65535;
+  uint32_t max_groups_ = 65535, driver_max_groups_ = 65535;
   bool ignore_block_limit_ = false;
 };
 

@@ -19,9 +19,12 @@ using namespace std::chrono_literals;
 
 const char* to_string(Placement p) {
   switch (p) {
-    case Placement::VRAM: return "VRAM";
-    case Placement::VRAM_CPU_VISIBLE: return "VRAM (CPU-visible)";
-    case Placement::GTT: return "GTT";
+    case Placement::VRAM:
+      return "VRAM";
+    case Placement::VRAM_CPU_VISIBLE:
+      return "VRAM (CPU-visible)";
+    case Placement::GTT:
+      return "GTT";
   }
   return "?";
 }
@@ -37,17 +40,28 @@ Placement parse_placement(std::string_view s) {
 
 const char* to_string(ArgKind k) {
   switch (k) {
-    case ArgKind::Pointer: return "buffer";
-    case ArgKind::I8: return "i8";
-    case ArgKind::U8: return "u8";
-    case ArgKind::I16: return "i16";
-    case ArgKind::U16: return "u16";
-    case ArgKind::I32: return "i32";
-    case ArgKind::U32: return "u32";
-    case ArgKind::I64: return "i64";
-    case ArgKind::U64: return "u64";
-    case ArgKind::F32: return "f32";
-    case ArgKind::F64: return "f64";
+    case ArgKind::Pointer:
+      return "buffer";
+    case ArgKind::I8:
+      return "i8";
+    case ArgKind::U8:
+      return "u8";
+    case ArgKind::I16:
+      return "i16";
+    case ArgKind::U16:
+      return "u16";
+    case ArgKind::I32:
+      return "i32";
+    case ArgKind::U32:
+      return "u32";
+    case ArgKind::I64:
+      return "i64";
+    case ArgKind::U64:
+      return "u64";
+    case ArgKind::F32:
+      return "f32";
+    case ArgKind::F64:
+      return "f64";
   }
   return "?";
 }
@@ -88,8 +102,9 @@ bool Buffer::cpu_visible() const { return bo_ && bo_->cpu; }
 void* Buffer::map() {
   if (!bo_) throw DeviceError("map() on an empty Buffer");
   if (!bo_->cpu)
-    throw DeviceError("this buffer is in CPU-invisible VRAM: use upload()/download(), or allocate it with "
-                      "Placement::VRAM_CPU_VISIBLE or Placement::GTT");
+    throw DeviceError(
+        "this buffer is in CPU-invisible VRAM: use upload()/download(), or allocate it with "
+        "Placement::VRAM_CPU_VISIBLE or Placement::GTT");
   return bo_->cpu;
 }
 
@@ -151,13 +166,17 @@ Function Module::function(std::string_view name) const {
 uint32_t Args::Arg::size() const {
   switch (kind) {
     case ArgKind::I8:
-    case ArgKind::U8: return 1;
+    case ArgKind::U8:
+      return 1;
     case ArgKind::I16:
-    case ArgKind::U16: return 2;
+    case ArgKind::U16:
+      return 2;
     case ArgKind::I32:
     case ArgKind::U32:
-    case ArgKind::F32: return 4;
-    default: return 8;
+    case ArgKind::F32:
+      return 4;
+    default:
+      return 8;
   }
 }
 
@@ -285,8 +304,9 @@ Device Device::open(const DeviceOptions& opt_in) {
   if (sel == "amdgpu") {
     auto nodes = winsys::amdgpu_enumerate();
     if (nodes.empty())
-      throw DeviceError("no amdgpu render node found (is the amdgpu kernel driver loaded? `ls /dev/dri`); "
-                        "--device sim runs the simulator");
+      throw DeviceError(
+          "no amdgpu render node found (is the amdgpu kernel driver loaded? `ls /dev/dri`); "
+          "--device sim runs the simulator");
     Device d(winsys::amdgpu_open(nodes.front().path), opt);
     announce(opt, d.description() + " (" + why + ")");
     return d;

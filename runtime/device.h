@@ -64,7 +64,9 @@ struct DeviceOptions {
   // Simulator only:
   bool sim_collect_stats = false;  // per-dispatch instruction statistics (Fence::sim_stats)
   unsigned sim_threads = 0;        // shader threads (0: one per hardware thread)
-  uint64_t sim_instruction_budget = 0;  // wave-instructions before a hang is reported (0: default)
+  // Wave-instructions one dispatch may run before it is reported as a hang (0: the default,
+  // 4e9, a few minutes of the model; the simulator cannot abandon a running dispatch sooner).
+  uint64_t sim_instruction_budget = 0;
 };
 
 // Statistics of one simulated dispatch (a copy of sim::DispatchStats without the sim header).
@@ -86,22 +88,28 @@ class Buffer {
  public:
   Buffer() = default;
   explicit operator bool() const { return bool(bo_); }
-  uint64_t size() const;          // bytes requested
+  uint64_t size() const;  // bytes requested
   uint64_t gpu_address() const;
   Placement placement() const;
-  bool cpu_visible() const;       // VRAM_CPU_VISIBLE or GTT
+  bool cpu_visible() const;  // VRAM_CPU_VISIBLE or GTT
   // CPU pointer to the buffer (throws DeviceError for Placement::VRAM).
   void* map();
   template <class T>
-  std::span<T> map_as() { return {static_cast<T*>(map()), size_t(size() / sizeof(T))}; }
+  std::span<T> map_as() {
+    return {static_cast<T*>(map()), size_t(size() / sizeof(T))};
+  }
   // Copies to/from the buffer; staged through GTT and the GPU when not CPU-visible (waits).
   // The caller makes sure no in-flight dispatch writes the range.
   void upload(const void* src, uint64_t bytes, uint64_t offset = 0);
   void download(void* dst, uint64_t bytes, uint64_t offset = 0) const;
   template <class T>
-  void upload(std::span<const T> v, uint64_t offset = 0) { upload(v.data(), v.size_bytes(), offset); }
+  void upload(std::span<const T> v, uint64_t offset = 0) {
+    upload(v.data(), v.size_bytes(), offset);
+  }
   template <class T>
-  void upload(const std::vector<T>& v, uint64_t offset = 0) { upload(v.data(), v.size() * sizeof(T), offset); }
+  void upload(const std::vector<T>& v, uint64_t offset = 0) {
+    upload(v.data(), v.size() * sizeof(T), offset);
+  }
   template <class T>
   std::vector<T> download_as(size_t count, uint64_t offset = 0) const {
     std::vector<T> v(count);
@@ -152,7 +160,7 @@ class Args {
  public:
   struct Arg {
     ArgKind kind = ArgKind::U32;
-    uint64_t bits = 0;  // value (little-endian bytes of the scalar) or GPU address
+    uint64_t bits = 0;                    // value (little-endian bytes of the scalar) or GPU address
     std::shared_ptr<detail::BoState> bo;  // buffer the pointer points into (kept alive, put in the BO list)
     uint32_t size() const;
   };

@@ -16,8 +16,8 @@ struct DeviceCore;
 
 // One winsys BO mapped for the GPU (and the CPU when it can be).
 struct BoState {
-  DeviceCore* dev = nullptr;              // always valid while the BoState lives
-  std::shared_ptr<DeviceCore> keep;       // owning link (null for the device's own cached BOs)
+  DeviceCore* dev = nullptr;         // always valid while the BoState lives
+  std::shared_ptr<DeviceCore> keep;  // owning link (null for the device's own cached BOs)
   winsys::BoHandle handle = 0;
   uint64_t size = 0, alloc_size = 0, va = 0;
   Placement placement = Placement::GTT;
@@ -46,9 +46,9 @@ struct PendingDispatch {
 struct Submission {
   std::shared_ptr<DeviceCore> dev;
   uint64_t seq = 0;
-  std::shared_ptr<BoState> cmd;  // kernargs + dispatch packets + timestamps + fence (GTT, pooled)
+  std::shared_ptr<BoState> cmd;                  // kernargs + dispatch packets + timestamps + fence (GTT, pooled)
   std::vector<std::shared_ptr<BoState>> pooled;  // cmd and the IB BO: back to the device's pool when done
-  std::vector<std::shared_ptr<BoState>> refs;       // kept alive until done
+  std::vector<std::shared_ptr<BoState>> refs;    // kept alive until done
   std::vector<std::shared_ptr<ModuleState>> modules;
   struct Info {
     std::string kernel;
@@ -65,8 +65,8 @@ struct Submission {
   std::vector<SimStats> stats;
 
   bool wait(std::chrono::nanoseconds timeout);  // throws GpuFaultError
-  void retire();  // done: drop references, return pooled BOs
-  std::string summary() const;                   // "gemm grid (4,4,1) block (16,16,1)" / "3 dispatches"
+  void retire();                                // done: drop references, return pooled BOs
+  std::string summary() const;                  // "gemm grid (4,4,1) block (16,16,1)" / "3 dispatches"
 };
 
 struct QueueState {

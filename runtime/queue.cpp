@@ -27,8 +27,8 @@ std::string describe_arg(const KernelArg& a, size_t i) {
 }
 
 bool is_pointer_kind(const std::string& vk) {
-  return vk == "global_buffer" || vk == "dynamic_shared_pointer" || vk == "image" || vk == "sampler" ||
-         vk == "pipe" || vk == "queue";
+  return vk == "global_buffer" || vk == "dynamic_shared_pointer" || vk == "image" || vk == "sampler" || vk == "pipe" ||
+         vk == "queue";
 }
 
 std::string signature(const Kernel& k) {
@@ -97,11 +97,11 @@ void QueueState::record(const std::shared_ptr<ModuleState>& module, const Kernel
       throw std::invalid_argument(kn + ": " + describe_arg(a, i) + " is a pointer (" + a.value_kind +
                                   "): pass a buffer, got " + to_string(g.kind));
     if (!want_ptr && g.kind == ArgKind::Pointer)
-      throw std::invalid_argument(kn + ": " + describe_arg(a, i) + " is a " + std::to_string(a.size) +
-                                  "-byte value (" + a.value_kind + "), got a buffer");
+      throw std::invalid_argument(kn + ": " + describe_arg(a, i) + " is a " + std::to_string(a.size) + "-byte value (" +
+                                  a.value_kind + "), got a buffer");
     if (!want_ptr && a.size != g.size())
-      throw std::invalid_argument(kn + ": " + describe_arg(a, i) + " is " + std::to_string(a.size) +
-                                  " bytes, got " + to_string(g.kind) + " (" + std::to_string(g.size()) + " bytes)");
+      throw std::invalid_argument(kn + ": " + describe_arg(a, i) + " is " + std::to_string(a.size) + " bytes, got " +
+                                  to_string(g.kind) + " (" + std::to_string(g.size()) + " bytes)");
     if (a.value_kind != "global_buffer" && want_ptr)
       throw std::invalid_argument(kn + ": " + describe_arg(a, i) + " has kind " + a.value_kind +
                                   ", which spork run does not support");
@@ -220,7 +220,13 @@ bool Submission::wait(std::chrono::nanoseconds timeout) {
   } catch (const GpuFaultError& e) {
     done = true;
     error = std::string(e.what());
-    if (dispatches.size() > 1 && error.find("dispatch") == std::string::npos) error += " [" + summary() + "]";
+    if (dispatches.size() == 1) {
+      error += " [kernel " + summary() + "]";
+    } else {
+      std::string names;
+      for (const auto& d : dispatches) names += (names.empty() ? "" : ", ") + d.kernel;
+      error += " [one of " + std::to_string(dispatches.size()) + " dispatches: " + names + "]";
+    }
     retire();
     throw GpuFaultError(error);
   }

@@ -10,6 +10,9 @@
 namespace spork {
 namespace {
 
+// A hang shows up after minutes rather than the better part of an hour (sim's own default).
+constexpr uint64_t kDefaultBudget = 4'000'000'000ull;
+
 class SimWinsys final : public winsys::Winsys {
  public:
   explicit SimWinsys(const DeviceOptions& opt) : gpu_(gpu_options(opt)) {
@@ -94,7 +97,8 @@ class SimWinsys final : public winsys::Winsys {
       }
       case sim::SubmissionResult::Status::Failed:
         throw GpuFaultError(std::string("simulated GPU: ") + sim::to_string(r.error.kind) + ": " + r.error.message);
-      default: return winsys::WaitResult::Timeout;
+      default:
+        return winsys::WaitResult::Timeout;
     }
   }
 
@@ -115,7 +119,7 @@ class SimWinsys final : public winsys::Winsys {
   };
   static sim::GpuOptions gpu_options(const DeviceOptions& opt) {
     sim::GpuOptions o;
-    if (opt.sim_instruction_budget) o.instruction_budget = opt.sim_instruction_budget;
+    o.instruction_budget = opt.sim_instruction_budget ? opt.sim_instruction_budget : kDefaultBudget;
     o.collect_stats = opt.sim_collect_stats;
     o.shader_threads = opt.sim_threads;
     return o;

@@ -73,7 +73,8 @@ void encode_and_submit(DeviceCore& dev, Submission& s, std::vector<PendingDispat
   uint32_t align_dw = std::max<uint32_t>(8, info.ib_size_alignment / 4);
   s.ib = b.finish({.address = data->va + s.fence_offset, .value = s.fence_value}, align_dw);
   uint64_t ib_bytes = s.ib.size() * 4;
-  if (ib_bytes > 0xFFFFFFF0ull) throw DeviceError("IB too large (" + std::to_string(ib_bytes) + " bytes): submit fewer dispatches at once");
+  if (ib_bytes > 0xFFFFFFF0ull)
+    throw DeviceError("IB too large (" + std::to_string(ib_bytes) + " bytes): submit fewer dispatches at once");
   auto ibbo = dev.acquire_gtt(std::max<uint64_t>(ib_bytes, info.ib_start_alignment));
   s.pooled.push_back(ibbo);
   std::memcpy(ibbo->cpu, s.ib.data(), ib_bytes);

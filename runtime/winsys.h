@@ -45,15 +45,15 @@ using BoHandle = uint32_t;  // 0 is never a valid handle
 
 // What the device is, as far as the runtime needs to know.
 struct DeviceInfo {
-  std::string node;            // "/dev/dri/renderD128" or "sim"
-  std::string name;            // marketing name, "spork simulator"
-  std::string gfx_target;      // "gfx1100" ("" when not recognised)
+  std::string node;                       // "/dev/dri/renderD128" or "sim"
+  std::string name;                       // marketing name, "spork simulator"
+  std::string gfx_target;                 // "gfx1100" ("" when not recognised)
   unsigned gfx_major = 0, gfx_minor = 0;  // compute IP version (11.0)
   uint32_t family_id = 0, chip_external_rev = 0, device_id = 0;
   uint32_t num_cus = 0;
   uint64_t vram_size = 0, vram_cpu_visible_size = 0, gtt_size = 0;
-  uint32_t compute_rings = 0;  // available_rings bitmask of AMDGPU_HW_IP_COMPUTE
-  uint64_t timestamp_hz = 0;   // GPU clock counter frequency (timestamps of RELEASE_MEM)
+  uint32_t compute_rings = 0;                                // available_rings bitmask of AMDGPU_HW_IP_COMPUTE
+  uint64_t timestamp_hz = 0;                                 // GPU clock counter frequency (timestamps of RELEASE_MEM)
   uint32_t ib_start_alignment = 256, ib_size_alignment = 4;  // bytes
   bool simulated = false;
 };
@@ -90,8 +90,8 @@ class Winsys {
 
 // Which devices are there to open (for `spork info` and device selection).
 struct AmdgpuNode {
-  std::string path;     // /dev/dri/renderD128
-  std::string pci;      // 0000:03:00.0
+  std::string path;  // /dev/dri/renderD128
+  std::string pci;   // 0000:03:00.0
   uint32_t device_id = 0;
 };
 // Every amdgpu render node (vendor 0x1002, driver amdgpu); empty when none.
@@ -99,6 +99,8 @@ std::vector<AmdgpuNode> amdgpu_enumerate();
 // Opens a render node with libdrm_amdgpu. Throws DeviceError with an actionable message.
 // When require_supported_target, a gfx version without spork kernels is refused.
 std::unique_ptr<Winsys> amdgpu_open(const std::string& path, bool require_supported_target = true);
+// gfx target from amdgpu_gpu_info's family_id and chip_external_rev ("" when unknown).
+std::string amdgpu_gfx_target(uint32_t family_id, uint32_t chip_external_rev);
 // The gfx targets spork's kernels were built for (SPORK_GPU_TARGETS).
 std::vector<std::string> supported_targets();
 

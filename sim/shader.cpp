@@ -439,6 +439,7 @@ struct ShaderCore::Impl {
   Memory& mem;
   std::mutex mu;
   std::map<std::pair<uint64_t, uint32_t>, std::unique_ptr<Program>> programs;
+  std::vector<std::unique_ptr<Program>> retired;
   explicit Impl(Memory& m) : mem(m) {}
 
   Program& program(uint64_t addr, uint32_t rsrc1) {
@@ -453,6 +454,8 @@ struct ShaderCore::Impl {
     p->rsrc1 = rsrc1;
     p->decode_from(addr);
     Program& ref = *p;
+    // A replaced program stays alive: another dispatch on this core may still run it.
+    if (it != programs.end()) retired.push_back(std::move(it->second));
     programs[key] = std::move(p);
     return ref;
   }
@@ -626,7 +629,8 @@ DispatchStats ShaderCore::dispatch(const DispatchState& st, const DispatchOption
           w.ieee = ieee;
           w.dx10 = dx10;
           w.trapsts = 0;
-          for (auto& r : w.tlb) r = Memory::Range{};
+          for (auto& k : w.tlb)
+            for (auto& r : k) r = Memory::Range{};
           unsigned s = 0;
           for (; s < user_sgprs && s < 16; ++s) w.s[s] = st.user_data[s];
           for (int d = 0; d < 3; ++d)

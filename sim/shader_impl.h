@@ -92,7 +92,11 @@ struct Wave {
   bool ftz32 = false, ftz64 = false, ieee = true, dx10 = true;
   uint32_t mode = 0;       // HW_REG_MODE image (round/denorm bits)
   uint32_t trapsts = 0;
-  Memory::Range tlb[3];    // last mapping used for read / write / atomic
+  // Recently used mappings, so most accesses skip Memory::lookup: kTlbWays per access kind
+  // (read, write, read-modify-write), replaced round-robin.
+  static constexpr unsigned kTlbWays = 4;
+  Memory::Range tlb[3][kTlbWays];
+  uint8_t tlb_next[3] = {0, 0, 0};
   uint32_t exec() const { return s[isa::kExecLo]; }
 };
 
@@ -177,6 +181,16 @@ inline void write_v64(Wave& w, uint16_t dst, const uint64_t* r) {
   const uint32_t e = w.exec();
   for (unsigned l = 0; l < kLanes; ++l)
     if (e >> l & 1) lo[l] = static_cast<uint32_t>(r[l]), hi[l] = static_cast<uint32_t>(r[l] >> 32);
+}
+
+// The cached mapping holding [va, va+size) for an access of kind k (0 read, 1 write,
+// 2 read-modify-write), looked up (and cached) on a miss; throws VmFault.
+inline const Memory::Range& tlb_lookup(Wave& w, const Memory& mem, uint64_t va, uint64_t size, unsigned k) {
+  for (unsigned i = 0; i < Wave::kTlbWays; ++i)
+    if (w.tlb[k][i].contains(va, size)) return w.tlb[k][i];
+  Memory::Range& slot = w.tlb[k][w.tlb_next[k]++ % Wave::kTlbWays];
+  slot = mem.lookup(va, size, k == 0 ? Access::Read : Access::Write);
+  return slot;
 }
 
 [[noreturn]] void throw_shader_error(const Wave& w, const XInst& x, const std::string& what);

@@ -108,8 +108,7 @@ inline uint8_t* lds_ptr(Wave& w, const XInst& x, uint64_t a, unsigned bytes) {
   return w.ctx->lds + a;
 }
 inline uint8_t* global_ptr(Wave& w, uint64_t va, unsigned bytes, Access acc) {
-  Memory::Range& r = w.tlb[acc == Access::Read ? 0 : acc == Access::Write ? 1 : 2];
-  if (!r.contains(va, bytes)) r = w.ctx->mem->lookup(va, bytes, acc == Access::Exec ? Access::Write : acc);
+  const Memory::Range& r = tlb_lookup(w, *w.ctx->mem, va, bytes, acc == Access::Read ? 0 : acc == Access::Write ? 1 : 2);
   if (acc == Access::Read) w.ctx->stats->bytes_read[static_cast<int>(r.domain)] += bytes;
   else w.ctx->stats->bytes_written[static_cast<int>(r.domain)] += bytes;
   return r.ptr(va);
@@ -232,15 +231,20 @@ void h_vmem_load(Wave& w, const XInst& x) {
     uint64_t mn = ~0ull, mx = 0;
     for (unsigned l = 0; l < kLanes; ++l)
       if (e >> l & 1) mn = va[l] < mn ? va[l] : mn, mx = va[l] > mx ? va[l] : mx;
-    Memory::Range& r = w.tlb[0];
-    if (!r.contains(mn, bytes) || !r.contains(mx, bytes)) {
+    const Memory::Range* hit = nullptr;
+    for (unsigned i = 0; i < Wave::kTlbWays && !hit; ++i)
+      if (w.tlb[0][i].contains(mn, bytes) && w.tlb[0][i].contains(mx, bytes)) hit = &w.tlb[0][i];
+    if (!hit) {
       try {
-        r = w.ctx->mem->lookup(mn, mx - mn + bytes, Access::Read);
+        Memory::Range& slot = w.tlb[0][w.tlb_next[0]++ % Wave::kTlbWays];
+        slot = w.ctx->mem->lookup(mn, mx - mn + bytes, Access::Read);
+        hit = &slot;
       } catch (const VmFault&) {
-        r = Memory::Range{};  // not one mapping: the per-lane path finds the faulting lane
+        // not one mapping: the per-lane path below finds the faulting lane
       }
     }
-    if (r.contains(mn, bytes) && r.contains(mx, bytes)) {
+    if (hit) {
+      const Memory::Range& r = *hit;
       const unsigned d = x.dst - kVgpr0, dw = bytes / 4;
       for (unsigned l = 0; l < kLanes; ++l) {
         if (!(e >> l & 1)) continue;
@@ -287,7 +291,7 @@ void h_vmem_atomic(Wave& w, const XInst& x) {
     }
     if (la.space == Space::Global) {
       uint8_t* p = global_ptr(w, la.a, x.size, Access::Exec);  // Exec here means read-modify-write
-      w.ctx->stats->bytes_read[static_cast<int>(w.tlb[2].domain)] += x.size;
+      w.ctx->stats->bytes_read[static_cast<int>(tlb_lookup(w, *w.ctx->mem, la.a, x.size, 2).domain)] += x.size;
       old = wide ? atomic_rmw_shared<uint64_t>(p, op, data, cmp) : atomic_rmw_shared<uint32_t>(p, op, uint32_t(data), uint32_t(cmp));
     } else if (la.space == Space::Lds) {
       uint8_t* p = lds_ptr(w, x, la.a, x.size);

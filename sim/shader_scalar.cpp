@@ -134,8 +134,7 @@ void h_s_load(Wave& w, const XInst& x) {
   if (x.saddr != isa::kNull) va += w.s[x.saddr];
   va &= ~3ull;  // SMEM addresses are dword aligned
   const uint64_t bytes = 4ull * x.dwords;
-  Memory::Range& r = w.tlb[0];
-  if (!r.contains(va, bytes)) r = w.ctx->mem->lookup(va, bytes, Access::Read);
+  const Memory::Range& r = tlb_lookup(w, *w.ctx->mem, va, bytes, 0);
   std::memcpy(&w.s[x.dst], r.ptr(va), bytes);
   w.ctx->stats->bytes_read[static_cast<int>(r.domain)] += bytes;
 }

@@ -377,7 +377,16 @@ void h_cmp_class_f64(Wave& w, const XInst& x) {
 
 // ---- moves and lane ops ----------------------------------------------------------------
 void h_nop(Wave&, const XInst&) {}
-void h_mov_b32(Wave& w, const XInst& x) { write_v(w, x.dst, vs(w, x, 0, w.tmp[0])); }
+void h_mov_b32(Wave& w, const XInst& x) {
+  if (x.abs | x.neg) {  // VOP3 float modifiers on a move (no denormal flush: a move is not arithmetic)
+    const uint32_t* a = vs(w, x, 0, w.tmp[0]);
+    uint32_t* r = w.tmp[3];
+    for (unsigned l = 0; l < kLanes; ++l) r[l] = ((x.abs & 1) ? a[l] & 0x7FFFFFFFu : a[l]) ^ ((x.neg & 1) ? 0x80000000u : 0u);
+    write_v(w, x.dst, r);
+    return;
+  }
+  write_v(w, x.dst, vs(w, x, 0, w.tmp[0]));
+}
 void h_readfirstlane(Wave& w, const XInst& x) {
   const uint32_t e = w.exec();
   const unsigned lane = e ? std::countr_zero(e) : 0;
@@ -705,7 +714,10 @@ PKF(max_f16, fmax_hw(a, b))
 }  // namespace
 
 // ---- fast paths for the GEMM inner loop (FMA ISA when the host has it) ---------------------
+static void fma_f32_generic(Wave& w, const XInst& x);
+__attribute__((target("avx2,fma"))) static void fma_f32_fma(Wave& w, const XInst& x);
 __attribute__((target("avx2,fma"))) static void vop2_fmac_vv_fma(Wave& w, const XInst& x) {
+  if (w.ftz32) return fma_f32_fma(w, x);  // MODE changed at run time (s_setreg / s_denorm_mode)
   const float* a = reinterpret_cast<const f32a*>(w.v[x.src[0] - kVgpr0]);
   const float* b = reinterpret_cast<const f32a*>(w.v[x.src[1] - kVgpr0]);
   f32a* d = reinterpret_cast<f32a*>(w.v[x.dst - kVgpr0]);
@@ -720,6 +732,7 @@ __attribute__((target("avx2,fma"))) static void vop2_fmac_vv_fma(Wave& w, const 
   }
 }
 static void vop2_fmac_vv_generic(Wave& w, const XInst& x) {
+  if (w.ftz32) return fma_f32_generic(w, x);
   const float* a = reinterpret_cast<const f32a*>(w.v[x.src[0] - kVgpr0]);
   const float* b = reinterpret_cast<const f32a*>(w.v[x.src[1] - kVgpr0]);
   f32a* d = reinterpret_cast<f32a*>(w.v[x.dst - kVgpr0]);
@@ -728,6 +741,11 @@ static void vop2_fmac_vv_generic(Wave& w, const XInst& x) {
     if (e >> l & 1) d[l] = std::fma(a[l], b[l], d[l]);
 }
 __attribute__((target("avx2,fma"))) static void vopd_fmac_fmac_fma(Wave& w, const XInst& x) {
+  if (w.ftz32) {
+    fma_f32_fma(w, *x.xa);
+    fma_f32_fma(w, *x.xb);
+    return;
+  }
   const XInst& p = *x.xa;
   const XInst& q = *x.xb;
   const float* a0 = reinterpret_cast<const f32a*>(w.v[p.src[0] - kVgpr0]);
@@ -757,14 +775,17 @@ static void vopd_fmac_fmac_generic(Wave& w, const XInst& x) {
   vop2_fmac_vv_generic(w, *x.xb);
 }
 // Generic v_fma_f32 family (any operand kinds, modifiers): FMA ISA when present.
-__attribute__((target("avx2,fma"))) static void fma_f32_fma(Wave& w, const XInst& x) {
+__attribute__((target("avx2,fma"))) void fma_f32_fma(Wave& w, const XInst& x) {
   tri_f32(w, x, [](float a, float b, float c) { return __builtin_fmaf(a, b, c); });
 }
-static void fma_f32_generic(Wave& w, const XInst& x) {
+void fma_f32_generic(Wave& w, const XInst& x) {
   tri_f32(w, x, [](float a, float b, float c) { return std::fma(a, b, c); });
 }
 bool have_fma_isa() {
-  static const bool yes = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+  static const bool yes = [] {
+    __builtin_cpu_init();
+    return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+  }();
   return yes;
 }
 Handler vopd_fmac_fmac = nullptr;
@@ -983,12 +1004,26 @@ void register_valu_ops() {
   V("v_mul_f16", bin_f16(w, x, [](float a, float b) { return a * b; }), F_FP16);
   V("v_max_f16", bin_f16(w, x, [](float a, float b) { return fmax_hw(a, b); }), F_FP16);
   V("v_min_f16", bin_f16(w, x, [](float a, float b) { return fmin_hw(a, b); }), F_FP16);
-  V("v_cvt_f32_f16", un_u32(w, x, [](uint32_t a) { return u_of(half_to_float(static_cast<uint16_t>(a))); }), F_FP16);
+  V("v_cvt_f32_f16", {
+      const uint32_t* a = vs(w, x, 0, w.tmp[0]);
+      f32a* r = reinterpret_cast<f32a*>(w.tmp[3]);
+      const unsigned sh = (x.opsel & 1) ? 16 : 0;  // op_sel: the high half of the source
+      for (unsigned l = 0; l < kLanes; ++l) {
+        uint16_t h = static_cast<uint16_t>(a[l] >> sh);
+        if (x.abs & 1) h &= 0x7FFF;
+        if (x.neg & 1) h ^= 0x8000;
+        r[l] = half_to_float(h);
+      }
+      fout(w, x, w.tmp[3]);
+    }, F_FP16);
   V("v_cvt_f16_f32", {
       const f32a* a = fsrc(w, x, 0, w.tmp[0]);
       uint32_t* r = w.tmp[3];
       const uint32_t* d = w.v[x.dst - kVgpr0];
-      for (unsigned l = 0; l < kLanes; ++l) r[l] = (d[l] & 0xFFFF0000u) | float_to_half(a[l]);
+      if (x.opsel & 8)  // op_sel: write the high half of the destination
+        for (unsigned l = 0; l < kLanes; ++l) r[l] = (d[l] & 0xFFFFu) | static_cast<uint32_t>(float_to_half(a[l])) << 16;
+      else
+        for (unsigned l = 0; l < kLanes; ++l) r[l] = (d[l] & 0xFFFF0000u) | float_to_half(a[l]);
       write_v(w, x.dst, r);
     });
   V("v_cvt_pk_rtz_f16_f32", {

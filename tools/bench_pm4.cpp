@@ -120,14 +120,17 @@ class Pm4Backend final : public Backend {
             // Grid-stride kernels: enough workgroups to fill the GPU (few on the simulator).
             uint32_t groups = dev_.simulated() ? 32 : std::max(1u, dev_.info().num_cus) * 8;
             groups = uint32_t(std::min<uint64_t>(groups, (count + 255) / 256));
-            if (op == 1) q.launch(fill.function("fill_u32"), {groups}, {256}, Args().buffer(src).u32(0x5EED0000u).u32(count)).wait();
+            if (op == 1)
+              q.launch(fill.function("fill_u32"), {groups}, {256}, Args().buffer(src).u32(0x5EED0000u).u32(count))
+                  .wait();
             std::vector<double> gpu, host;
             for (unsigned i = 0; i < repeats(opt) + warmup(); ++i) {
               uint32_t v = 0xA0000000u + i;
               auto t0 = Clock::now();
-              Fence fe = op == 0 ? q.launch(fill.function("fill_u32"), {groups}, {256}, Args().buffer(dst).u32(v).u32(count))
-                                 : q.launch(copy.function("copy_u32"), {groups}, {256},
-                                            Args().buffer(src).buffer(dst).u32(count));
+              Fence fe =
+                  op == 0
+                      ? q.launch(fill.function("fill_u32"), {groups}, {256}, Args().buffer(dst).u32(v).u32(count))
+                      : q.launch(copy.function("copy_u32"), {groups}, {256}, Args().buffer(src).buffer(dst).u32(count));
               fe.wait();
               auto t1 = Clock::now();
               if (i < warmup()) continue;

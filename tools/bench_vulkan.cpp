@@ -1,5 +1,9 @@
 // `spork bench` backend "vulkan": vulkan_ref/ GEMM, bandwidth per memory type, dispatch overhead.
-// SPORK_VK_GEMM_CONFIG=BMxBNxBK/TMxTN[/STAGES[/VEC]] overrides the per-device GEMM tiling (tuning).
+// Tuning knobs (environment):
+//   SPORK_VK_GEMM_CONFIG=BMxBNxBK/TMxTN[/STAGES[/VEC]]  overrides the per-device GEMM tiling
+//   SPORK_VK_MEMBW_PLACEMENTS=device-local,host-visible,device-local+host-visible  placements measured
+//   SPORK_VK_MEMBW_OPS=read,write,copy                  bandwidth kernels run
+//   SPORK_VK_MEMBW_DST_OFFSET=bytes                     destination bound at this offset in its allocation
 #include <cstdio>
 #include <cstdlib>
 #include <set>
@@ -64,7 +68,8 @@ class VulkanBackend : public Backend {
   std::vector<Record> membw(const std::vector<uint64_t>& sizes, const Options& opt) override {
     std::vector<Record> out;
     std::set<uint32_t> done;
-    for (vk::Placement p : {vk::Placement::DeviceLocal, vk::Placement::HostVisible, vk::Placement::DeviceLocalHostVisible}) {
+    for (vk::Placement p :
+         {vk::Placement::DeviceLocal, vk::Placement::HostVisible, vk::Placement::DeviceLocalHostVisible}) {
       auto type = ctx_->memory_type_for(p);
       if (!type) {
         std::fprintf(stderr, "vulkan: %s: %s offers no such memory type for storage buffers\n", vk::placement_name(p),
@@ -72,8 +77,10 @@ class VulkanBackend : public Backend {
         continue;
       }
       if (!done.insert(*type).second) continue;  // unified memory: several placements, one type
+      if (!env_allows("SPORK_VK_MEMBW_PLACEMENTS", vk::placement_name(p))) continue;
       const std::string placement = std::string(vk::placement_name(p)) + ": " + ctx_->describe_memory_type(*type);
       for (vk::MembwOp op : {vk::MembwOp::Read, vk::MembwOp::Write, vk::MembwOp::Copy}) {
+        if (!env_allows("SPORK_VK_MEMBW_OPS", vk::membw_op_name(op))) continue;
         for (uint64_t bytes : sizes) {
           Record r = base(std::string("membw-") + vk::membw_op_name(op));
           r.placement = placement;
@@ -89,7 +96,9 @@ class VulkanBackend : public Backend {
                          vk::placement_name(p), human(heap).c_str());
             continue;
           }
-          if (opt.progress) std::fprintf(stderr, "vulkan: membw %s %s %s ...\n", vk::membw_op_name(op), r.shape.c_str(), vk::placement_name(p));
+          if (opt.progress)
+            std::fprintf(stderr, "vulkan: membw %s %s %s ...\n", vk::membw_op_name(op), r.shape.c_str(),
+                         vk::placement_name(p));
           try {
             vk::MembwRequest q;
             q.op = op;
@@ -97,6 +106,8 @@ class VulkanBackend : public Backend {
             q.memory_type = *type;
             q.repeat = opt.repeat ? opt.repeat : (slow() ? 3 : 10);
             q.warmup = slow() ? 1 : 3;
+            if (const char* e = std::getenv("SPORK_VK_MEMBW_DST_OFFSET"); e && *e)
+              q.dst_offset = std::strtoull(e, nullptr, 0);
             vk::MembwResult m = ctx_->membw(q);
             fill_timing(r, m.timing);
             r.size_bytes = m.bytes_moved;
@@ -124,7 +135,8 @@ class VulkanBackend : public Backend {
     a.placement = b.placement = "-";
     a.median_ms = a.min_ms = a.max_ms = d.batched_gpu_us / 1000;
     a.host_ms = d.batched_host_us / 1000;
-    a.note = "one command buffer, barrier between dispatches; times are per dispatch (GPU: first to last timestamp / N)";
+    a.note =
+        "one command buffer, barrier between dispatches; times are per dispatch (GPU: first to last timestamp / N)";
     b.median_ms = b.min_ms = b.max_ms = d.submit_gpu_us / 1000;
     b.host_ms = d.submit_host_us / 1000;
     b.note = "one vkQueueSubmit per dispatch; GPU time is the median per dispatch, host time the wall time / N";
@@ -142,6 +154,13 @@ class VulkanBackend : public Backend {
     r.op = op;
     return r;
   }
+  // True when the variable is unset or lists `item` (comma-separated).
+  static bool env_allows(const char* var, const std::string& item) {
+    const char* e = std::getenv(var);
+    if (!e || !*e) return true;
+    std::string list = std::string(",") + e + ",";
+    return list.find("," + item + ",") != std::string::npos;
+  }
   static void fill_timing(Record& r, const vk::Timing& t) {
     r.median_ms = t.median_ms;
     r.min_ms = t.min_ms;
@@ -150,10 +169,14 @@ class VulkanBackend : public Backend {
   }
   static std::string human(uint64_t b) {
     char buf[32];
-    if (b >= (1ull << 30) && b % (1ull << 30) == 0) std::snprintf(buf, sizeof buf, "%llu GiB", (unsigned long long)(b >> 30));
-    else if (b >= (1ull << 20) && b % (1ull << 20) == 0) std::snprintf(buf, sizeof buf, "%llu MiB", (unsigned long long)(b >> 20));
-    else if (b >= 1024 && b % 1024 == 0) std::snprintf(buf, sizeof buf, "%llu KiB", (unsigned long long)(b >> 10));
-    else std::snprintf(buf, sizeof buf, "%llu B", (unsigned long long)b);
+    if (b >= (1ull << 30) && b % (1ull << 30) == 0)
+      std::snprintf(buf, sizeof buf, "%llu GiB", (unsigned long long)(b >> 30));
+    else if (b >= (1ull << 20) && b % (1ull << 20) == 0)
+      std::snprintf(buf, sizeof buf, "%llu MiB", (unsigned long long)(b >> 20));
+    else if (b >= 1024 && b % 1024 == 0)
+      std::snprintf(buf, sizeof buf, "%llu KiB", (unsigned long long)(b >> 10));
+    else
+      std::snprintf(buf, sizeof buf, "%llu B", (unsigned long long)b);
     return buf;
   }
 };

@@ -51,7 +51,8 @@ std::vector<std::string> split(const std::string& s, char sep) {
 uint32_t parse_u32(const std::string& s, const std::string& what) {
   char* end = nullptr;
   unsigned long v = std::strtoul(s.c_str(), &end, 10);
-  if (s.empty() || *end || v == 0 || v > 0xFFFFFFFFul) throw cli::Exit(2, "bad " + what + " \"" + s + "\": expected a positive integer");
+  if (s.empty() || *end || v == 0 || v > 0xFFFFFFFFul)
+    throw cli::Exit(2, "bad " + what + " \"" + s + "\": expected a positive integer");
   return uint32_t(v);
 }
 
@@ -68,11 +69,16 @@ uint64_t parse_bytes(const std::string& s) {
   std::string unit = end;
   for (char& c : unit) c = char(std::toupper(static_cast<unsigned char>(c)));
   double mul = 1 << 20;
-  if (unit == "B") mul = 1;
-  else if (unit == "K" || unit == "KIB" || unit == "KB") mul = 1 << 10;
-  else if (unit == "" || unit == "M" || unit == "MIB" || unit == "MB") mul = 1 << 20;
-  else if (unit == "G" || unit == "GIB" || unit == "GB") mul = double(1 << 30);
-  else throw cli::Exit(2, "bad size \"" + s + "\": expected e.g. 64 (MiB), 64M, 1G, 4096K");
+  if (unit == "B")
+    mul = 1;
+  else if (unit == "K" || unit == "KIB" || unit == "KB")
+    mul = 1 << 10;
+  else if (unit == "" || unit == "M" || unit == "MIB" || unit == "MB")
+    mul = 1 << 20;
+  else if (unit == "G" || unit == "GIB" || unit == "GB")
+    mul = double(1 << 30);
+  else
+    throw cli::Exit(2, "bad size \"" + s + "\": expected e.g. 64 (MiB), 64M, 1G, 4096K");
   if (!(v > 0)) throw cli::Exit(2, "bad size \"" + s + "\": must be positive");
   uint64_t b = uint64_t(v * mul);
   return (b + 15) / 16 * 16;
@@ -95,7 +101,8 @@ struct Absent {
 
 void print_table(const std::vector<Record>& recs) {
   std::vector<std::vector<std::string>> rows;
-  rows.push_back({"backend", "device", "placement", "op", "shape", "median ms", "GFLOP/s", "GB/s", "host ms", "rel err", "result"});
+  rows.push_back({"backend", "device", "placement", "op", "shape", "median ms", "GFLOP/s", "GB/s", "host ms", "rel err",
+                  "result"});
   for (auto& r : recs) {
     bool gemm = r.op == "gemm";
     bool bw = r.op.rfind("membw", 0) == 0;
@@ -121,12 +128,23 @@ void print_table(const std::vector<Record>& recs) {
 }
 
 nlohmann::json to_json(const Record& r) {
-  nlohmann::json j = {{"backend", r.backend},     {"device", r.device},       {"placement", r.placement},
-                      {"op", r.op},               {"shape", r.shape},         {"size_bytes", r.size_bytes},
-                      {"median_ms", r.median_ms}, {"min_ms", r.min_ms},       {"max_ms", r.max_ms},
-                      {"host_ms", r.host_ms},     {"gflops", r.gflops},       {"gbps", r.gbps},
-                      {"rel_error", r.rel_error}, {"tolerance", r.tolerance}, {"passed", r.passed},
-                      {"simulated", r.simulated}, {"note", r.note}};
+  nlohmann::json j = {{"backend", r.backend},
+                      {"device", r.device},
+                      {"placement", r.placement},
+                      {"op", r.op},
+                      {"shape", r.shape},
+                      {"size_bytes", r.size_bytes},
+                      {"median_ms", r.median_ms},
+                      {"min_ms", r.min_ms},
+                      {"max_ms", r.max_ms},
+                      {"host_ms", r.host_ms},
+                      {"gflops", r.gflops},
+                      {"gbps", r.gbps},
+                      {"rel_error", r.rel_error},
+                      {"tolerance", r.tolerance},
+                      {"passed", r.passed},
+                      {"simulated", r.simulated},
+                      {"note", r.note}};
   if (r.op == "gemm") j["gemm"] = {{"M", r.gemm.M}, {"N", r.gemm.N}, {"K", r.gemm.K}};
   j["extra"] = nlohmann::json::object();
   for (auto& [k, v] : r.extra) j["extra"][k] = v;
@@ -159,7 +177,8 @@ void write_plot(const std::string& file, const std::vector<Record>& recs) {
     if (!r.passed) continue;
     if (r.op == "gemm") {
       any_gemm = true;
-      series[r.backend + " " + r.placement + " gemm"].push_back({std::cbrt(double(r.gemm.M) * r.gemm.N * r.gemm.K), r.gflops});
+      series[r.backend + " " + r.placement + " gemm"].push_back(
+          {std::cbrt(double(r.gemm.M) * r.gemm.N * r.gemm.K), r.gflops});
     } else if (r.op.rfind("membw", 0) == 0) {
       series[r.backend + " " + r.placement + " " + r.op].push_back({double(r.size_bytes) / (1 << 20), r.gbps});
     }
@@ -168,8 +187,10 @@ void write_plot(const std::string& file, const std::vector<Record>& recs) {
   FILE* gp = popen("gnuplot", "w");
   if (!gp) throw cli::Exit(1, "--plot: cannot start gnuplot (install gnuplot)");
   std::string esc = file;
-  std::fprintf(gp, "set terminal %s\nset output '%s'\nset logscale x 2\nset key outside right\nset grid\n", term.c_str(), esc.c_str());
-  std::fprintf(gp, "set xlabel '%s'\nset ylabel '%s'\n", any_gemm ? "cube root of M*N*K (gemm) / MiB (membw)" : "MiB per buffer",
+  std::fprintf(gp, "set terminal %s\nset output '%s'\nset logscale x 2\nset key outside right\nset grid\n",
+               term.c_str(), esc.c_str());
+  std::fprintf(gp, "set xlabel '%s'\nset ylabel '%s'\n",
+               any_gemm ? "cube root of M*N*K (gemm) / MiB (membw)" : "MiB per buffer",
                any_gemm ? "GFLOP/s (gemm), GB/s read+write (membw)" : "GB/s (bytes read + written)");
   std::string cmd = "plot ";
   size_t i = 0;
@@ -247,8 +268,8 @@ void run(const Args& a) {
         shapes.push_back({n, n, n});
       }
       if (shapes.empty()) {
-        std::vector<uint32_t> def = slow ? std::vector<uint32_t>{64, 128, 256}
-                                         : std::vector<uint32_t>{256, 512, 1024, 2048, 4096, 8192};
+        std::vector<uint32_t> def =
+            slow ? std::vector<uint32_t>{64, 128, 256} : std::vector<uint32_t>{256, 512, 1024, 2048, 4096, 8192};
         for (uint32_t n : def) shapes.push_back({n, n, n});
       }
       try {
@@ -286,9 +307,12 @@ void run(const Args& a) {
 
   if (!recs.empty()) print_table(recs);
   for (auto& r : recs)
-    if (!r.note.empty()) std::printf("note: %s %s %s %s: %s\n", r.backend.c_str(), r.op.c_str(), r.shape.c_str(), r.placement.c_str(), r.note.c_str());
+    if (!r.note.empty())
+      std::printf("note: %s %s %s %s: %s\n", r.backend.c_str(), r.op.c_str(), r.shape.c_str(), r.placement.c_str(),
+                  r.note.c_str());
   for (auto& ab : absent) std::printf("absent: %s: %s\n", ab.backend.c_str(), ab.reason.c_str());
-  if (a.what == "membw" || a.what == "all") std::printf("membw: GB/s counts bytes read + bytes written (copy moves 2x the buffer size), 1 GB = 1e9 bytes\n");
+  if (a.what == "membw" || a.what == "all")
+    std::printf("membw: GB/s counts bytes read + bytes written (copy moves 2x the buffer size), 1 GB = 1e9 bytes\n");
 
   if (!a.json.empty()) {
     nlohmann::json j;
@@ -309,13 +333,14 @@ void run(const Args& a) {
   if (!a.csv.empty()) {
     std::ofstream f(a.csv);
     if (!f) throw cli::Exit(1, "cannot write " + a.csv);
-    f << "backend,device,placement,op,shape,size_bytes,M,N,K,median_ms,min_ms,max_ms,host_ms,gflops,gbps,rel_error,tolerance,passed,simulated,note\n";
+    f << "backend,device,placement,op,shape,size_bytes,M,N,K,median_ms,min_ms,max_ms,host_ms,gflops,gbps,rel_error,"
+         "tolerance,passed,simulated,note\n";
     for (auto& r : recs)
-      f << csv_cell(r.backend) << ',' << csv_cell(r.device) << ',' << csv_cell(r.placement) << ',' << csv_cell(r.op) << ','
-        << csv_cell(r.shape) << ',' << r.size_bytes << ',' << r.gemm.M << ',' << r.gemm.N << ',' << r.gemm.K << ','
-        << r.median_ms << ',' << r.min_ms << ',' << r.max_ms << ',' << r.host_ms << ',' << r.gflops << ',' << r.gbps << ','
-        << r.rel_error << ',' << r.tolerance << ',' << (r.passed ? 1 : 0) << ',' << (r.simulated ? 1 : 0) << ','
-        << csv_cell(r.note) << '\n';
+      f << csv_cell(r.backend) << ',' << csv_cell(r.device) << ',' << csv_cell(r.placement) << ',' << csv_cell(r.op)
+        << ',' << csv_cell(r.shape) << ',' << r.size_bytes << ',' << r.gemm.M << ',' << r.gemm.N << ',' << r.gemm.K
+        << ',' << r.median_ms << ',' << r.min_ms << ',' << r.max_ms << ',' << r.host_ms << ',' << r.gflops << ','
+        << r.gbps << ',' << r.rel_error << ',' << r.tolerance << ',' << (r.passed ? 1 : 0) << ','
+        << (r.simulated ? 1 : 0) << ',' << csv_cell(r.note) << '\n';
   }
   if (!a.plot.empty()) write_plot(a.plot, recs);
 
@@ -326,14 +351,18 @@ void run(const Args& a) {
 
 cli::Registrar reg(50, [](CLI::App& app) {
   auto args = std::make_shared<Args>();
-  CLI::App* cmd = app.add_subcommand("bench", "GEMM, memory bandwidth and dispatch overhead on each backend, with checked results");
-  cmd->add_option("what", args->what, "gemm, membw, dispatch or all")->check(CLI::IsMember({"gemm", "membw", "dispatch", "all"}));
-  cmd->add_option("--backend", args->backends, "comma-separated backends: pm4,vulkan,gl (default: every available one)");
+  CLI::App* cmd =
+      app.add_subcommand("bench", "GEMM, memory bandwidth and dispatch overhead on each backend, with checked results");
+  cmd->add_option("what", args->what, "gemm, membw, dispatch or all")
+      ->check(CLI::IsMember({"gemm", "membw", "dispatch", "all"}));
+  cmd->add_option("--backend", args->backends,
+                  "comma-separated backends: pm4,vulkan,gl (default: every available one)");
   cmd->add_option("--device", args->device, "backend-specific device selector (Vulkan: index or name substring)");
   cmd->add_option("--sizes", args->sizes, "gemm: square sizes N,N,...; membw: buffer sizes (64 = 64 MiB, 4K, 1G, ...)");
   cmd->add_option("--shape", args->shapes, "gemm shapes MxNxK[,MxNxK...]");
   cmd->add_option("--repeat", args->repeat, "timed runs per result (median reported; default per backend)");
-  cmd->add_option("--dispatch-count", args->dispatch_count, "dispatches per dispatch-overhead measurement")->check(CLI::Range(1u, 1000000u));
+  cmd->add_option("--dispatch-count", args->dispatch_count, "dispatches per dispatch-overhead measurement")
+      ->check(CLI::Range(1u, 1000000u));
   cmd->add_option("--json", args->json, "write the records as JSON (docs/BENCH_JSON.md)");
   cmd->add_option("--csv", args->csv, "write the records as CSV");
   cmd->add_option("--plot", args->plot, "draw GFLOP/s and GB/s with gnuplot (FILE.svg or FILE.png)");

@@ -77,9 +77,15 @@ json collect() {
     o.announce = false;
     auto ws = make_sim_winsys(o);
     const auto& i = ws->info();
-    sim = json{{"present", true}, {"name", i.name}, {"models", i.gfx_target}, {"compute_units", i.num_cus},
-               {"vram_bytes", i.vram_size}, {"gtt_bytes", i.gtt_size}, {"timestamp_hz", i.timestamp_hz},
-               {"note", "software gfx11 model (functional, not cycle-accurate): times are host time, not hardware speed"}};
+    sim = json{
+        {"present", true},
+        {"name", i.name},
+        {"models", i.gfx_target},
+        {"compute_units", i.num_cus},
+        {"vram_bytes", i.vram_size},
+        {"gtt_bytes", i.gtt_size},
+        {"timestamp_hz", i.timestamp_hz},
+        {"note", "software gfx11 model (functional, not cycle-accurate): times are host time, not hardware speed"}};
   } catch (const std::exception& e) {
     sim = json{{"present", false}, {"reason", e.what()}};
   }
@@ -131,7 +137,8 @@ json collect() {
   }
   glj["egl_devices"] = json::array();
   for (const auto& d : r.devices)
-    glj["egl_devices"].push_back({{"index", d.index}, {"name", d.name}, {"drm_file", d.drm_file}, {"software", d.software}});
+    glj["egl_devices"].push_back(
+        {{"index", d.index}, {"name", d.name}, {"drm_file", d.drm_file}, {"software", d.software}});
   out["opengl"] = glj;
   return out;
 }
@@ -149,9 +156,9 @@ void print_text(const json& j) {
     std::printf(": %s, %s, %u CUs\n", n["name"].get<std::string>().c_str(),
                 n["gfx_target"].get<std::string>().empty() ? "unknown gfx" : n["gfx_target"].get<std::string>().c_str(),
                 n["compute_units"].get<unsigned>());
-    std::printf("    VRAM %s (CPU-visible %s), GTT %s, compute rings %d (mask 0x%x)\n",
-                gib(n["vram_bytes"]).c_str(), gib(n["vram_cpu_visible_bytes"]).c_str(), gib(n["gtt_bytes"]).c_str(),
-                n["compute_rings"].get<int>(), n["compute_rings_mask"].get<unsigned>());
+    std::printf("    VRAM %s (CPU-visible %s), GTT %s, compute rings %d (mask 0x%x)\n", gib(n["vram_bytes"]).c_str(),
+                gib(n["vram_cpu_visible_bytes"]).c_str(), gib(n["gtt_bytes"]).c_str(), n["compute_rings"].get<int>(),
+                n["compute_rings_mask"].get<unsigned>());
     if (!n["supported"].get<bool>()) std::printf("    not supported: %s\n", n["reason"].get<std::string>().c_str());
   }
   std::printf("simulator:\n");
@@ -176,7 +183,8 @@ void print_text(const json& j) {
       std::printf("    type %u: heap %u %s\n", t["index"].get<unsigned>(), t["heap"].get<unsigned>(),
                   t["flags_text"].get<std::string>().c_str());
   }
-  if (!v["devices"].empty() && v.contains("reason")) std::printf("  note: %s\n", v["reason"].get<std::string>().c_str());
+  if (!v["devices"].empty() && v.contains("reason"))
+    std::printf("  note: %s\n", v["reason"].get<std::string>().c_str());
   std::printf("opengl (EGL):\n");
   const auto& g = j["opengl"];
   if (g["present"].get<bool>())

@@ -58,10 +58,14 @@ uint64_t parse_size(const std::string& s, const std::string& spec) {
   unsigned long long v = std::strtoull(s.c_str(), &end, 0);
   uint64_t mul = 1;
   std::string suf = end;
-  if (suf == "K" || suf == "k" || suf == "KiB") mul = 1ull << 10;
-  else if (suf == "M" || suf == "MiB") mul = 1ull << 20;
-  else if (suf == "G" || suf == "GiB") mul = 1ull << 30;
-  else if (!suf.empty()) throw std::invalid_argument("--arg " + spec + ": bad size '" + s + "' (use N, NK, NM or NG)");
+  if (suf == "K" || suf == "k" || suf == "KiB")
+    mul = 1ull << 10;
+  else if (suf == "M" || suf == "MiB")
+    mul = 1ull << 20;
+  else if (suf == "G" || suf == "GiB")
+    mul = 1ull << 30;
+  else if (!suf.empty())
+    throw std::invalid_argument("--arg " + spec + ": bad size '" + s + "' (use N, NK, NM or NG)");
   if (errno || v == 0) throw std::invalid_argument("--arg " + spec + ": size must be at least 1 byte");
   if (v > (uint64_t(1) << 40) / mul) throw std::invalid_argument("--arg " + spec + ": size too large");
   return v * mul;
@@ -123,19 +127,28 @@ ArgSpec parse_arg(const std::string& spec) {
     a.kind = k;
     a.bits = bits;
   };
-  if (type == "i8") set(ArgKind::I8, uint8_t(parse_int<int8_t>(v, spec)));
-  else if (type == "u8") set(ArgKind::U8, parse_int<uint8_t>(v, spec));
-  else if (type == "i16") set(ArgKind::I16, uint16_t(parse_int<int16_t>(v, spec)));
-  else if (type == "u16") set(ArgKind::U16, parse_int<uint16_t>(v, spec));
-  else if (type == "i32") set(ArgKind::I32, uint32_t(parse_int<int32_t>(v, spec)));
-  else if (type == "u32") set(ArgKind::U32, parse_int<uint32_t>(v, spec));
-  else if (type == "i64") set(ArgKind::I64, uint64_t(parse_int<int64_t>(v, spec)));
-  else if (type == "u64") set(ArgKind::U64, parse_int<uint64_t>(v, spec));
+  if (type == "i8")
+    set(ArgKind::I8, uint8_t(parse_int<int8_t>(v, spec)));
+  else if (type == "u8")
+    set(ArgKind::U8, parse_int<uint8_t>(v, spec));
+  else if (type == "i16")
+    set(ArgKind::I16, uint16_t(parse_int<int16_t>(v, spec)));
+  else if (type == "u16")
+    set(ArgKind::U16, parse_int<uint16_t>(v, spec));
+  else if (type == "i32")
+    set(ArgKind::I32, uint32_t(parse_int<int32_t>(v, spec)));
+  else if (type == "u32")
+    set(ArgKind::U32, parse_int<uint32_t>(v, spec));
+  else if (type == "i64")
+    set(ArgKind::I64, uint64_t(parse_int<int64_t>(v, spec)));
+  else if (type == "u64")
+    set(ArgKind::U64, parse_int<uint64_t>(v, spec));
   else if (type == "f32" || type == "f64") {
     char* end = nullptr;
     errno = 0;
     double d = std::strtod(v.c_str(), &end);
-    if (v.empty() || *end || errno == EINVAL) throw std::invalid_argument("--arg " + spec + ": '" + v + "' is not a number");
+    if (v.empty() || *end || errno == EINVAL)
+      throw std::invalid_argument("--arg " + spec + ": '" + v + "' is not a number");
     if (type == "f32") {
       float f = float(d);
       uint32_t b;
@@ -157,6 +170,7 @@ struct RunOptions {
   std::vector<std::string> args, outs;
   bool time = false, stats = false;
   double timeout_s = 0;
+  uint64_t sim_budget = 0;
 };
 
 void run(const RunOptions& o) {
@@ -182,9 +196,9 @@ void run(const RunOptions& o) {
   DeviceOptions dopt;
   dopt.selector = o.device;
   dopt.sim_collect_stats = o.stats;
+  dopt.sim_instruction_budget = o.sim_budget;
   Device dev = Device::open(dopt);
-  if (o.timeout_s > 0)
-    dev.set_default_timeout(std::chrono::nanoseconds(int64_t(o.timeout_s * 1e9)));
+  if (o.timeout_s > 0) dev.set_default_timeout(std::chrono::nanoseconds(int64_t(o.timeout_s * 1e9)));
 
   // CODEOBJ: a file, else an embedded code object ("gfx1100/gemm", or "gemm" for the device's target).
   Module mod;
@@ -200,8 +214,8 @@ void run(const RunOptions& o) {
     if (bytes.empty()) {
       std::string list;
       for (const auto& b : kernels::all()) list += (list.empty() ? "" : ", ") + std::string(b.name);
-      throw std::invalid_argument("'" + o.codeobj + "' is neither a file nor an embedded code object (embedded: " +
-                                  list + ")");
+      throw std::invalid_argument("'" + o.codeobj +
+                                  "' is neither a file nor an embedded code object (embedded: " + list + ")");
     }
     mod = dev.load(bytes, "embedded " + name);
   }
@@ -220,14 +234,30 @@ void run(const RunOptions& o) {
       args.buffer(bufs[i]);
     } else {
       switch (s.kind) {
-        case ArgKind::I8: args.i8(int8_t(s.bits)); break;
-        case ArgKind::U8: args.u8(uint8_t(s.bits)); break;
-        case ArgKind::I16: args.i16(int16_t(s.bits)); break;
-        case ArgKind::U16: args.u16(uint16_t(s.bits)); break;
-        case ArgKind::I32: args.i32(int32_t(s.bits)); break;
-        case ArgKind::U32: args.u32(uint32_t(s.bits)); break;
-        case ArgKind::I64: args.i64(int64_t(s.bits)); break;
-        case ArgKind::U64: args.u64(s.bits); break;
+        case ArgKind::I8:
+          args.i8(int8_t(s.bits));
+          break;
+        case ArgKind::U8:
+          args.u8(uint8_t(s.bits));
+          break;
+        case ArgKind::I16:
+          args.i16(int16_t(s.bits));
+          break;
+        case ArgKind::U16:
+          args.u16(uint16_t(s.bits));
+          break;
+        case ArgKind::I32:
+          args.i32(int32_t(s.bits));
+          break;
+        case ArgKind::U32:
+          args.u32(uint32_t(s.bits));
+          break;
+        case ArgKind::I64:
+          args.i64(int64_t(s.bits));
+          break;
+        case ArgKind::U64:
+          args.u64(s.bits);
+          break;
         case ArgKind::F32: {
           float f;
           uint32_t b = uint32_t(s.bits);
@@ -241,7 +271,8 @@ void run(const RunOptions& o) {
           args.f64(d);
           break;
         }
-        case ArgKind::Pointer: break;
+        case ArgKind::Pointer:
+          break;
       }
     }
   }
@@ -288,10 +319,11 @@ void run(const RunOptions& o) {
     } else {
       std::printf("stats: %llu workgroups, %llu waves, %llu instructions\n", (unsigned long long)s->workgroups,
                   (unsigned long long)s->waves, (unsigned long long)s->instructions());
-      std::printf("  salu %llu  valu %llu  vopd %llu  smem %llu  vmem %llu  lds %llu  branch %llu  waitcnt %llu  other %llu\n",
-                  (unsigned long long)s->salu, (unsigned long long)s->valu, (unsigned long long)s->vopd,
-                  (unsigned long long)s->smem, (unsigned long long)s->vmem, (unsigned long long)s->lds,
-                  (unsigned long long)s->branch, (unsigned long long)s->waitcnt, (unsigned long long)s->other);
+      std::printf(
+          "  salu %llu  valu %llu  vopd %llu  smem %llu  vmem %llu  lds %llu  branch %llu  waitcnt %llu  other %llu\n",
+          (unsigned long long)s->salu, (unsigned long long)s->valu, (unsigned long long)s->vopd,
+          (unsigned long long)s->smem, (unsigned long long)s->vmem, (unsigned long long)s->lds,
+          (unsigned long long)s->branch, (unsigned long long)s->waitcnt, (unsigned long long)s->other);
       std::printf("  valu_util %.3f  fma_per_inst %.3f  vopd_share %.3f  bytes read %llu  written %llu  lds %llu\n",
                   s->valu_util(), s->fma_per_inst(), s->vopd_share(), (unsigned long long)s->bytes_read,
                   (unsigned long long)s->bytes_written, (unsigned long long)s->lds_bytes);
@@ -306,7 +338,8 @@ Registrar reg(40, [](CLI::App& app) {
   cmd->add_option("KERNEL", o->kernel, "Kernel name")->required();
   cmd->add_option("--grid", o->grid, "Workgroups: X[,Y[,Z]]")->required();
   cmd->add_option("--block", o->block, "Work-items per workgroup: X[,Y[,Z]]")->required();
-  cmd->add_option("--device", o->device, "sim, amdgpu or a render node path (default: $SPORK_DEVICE, else amdgpu if present, else sim)");
+  cmd->add_option("--device", o->device,
+                  "sim, amdgpu or a render node path (default: $SPORK_DEVICE, else amdgpu if present, else sim)");
   cmd->add_option("--arg", o->args, kArgHelp);
   cmd->add_option("--out", o->outs, "N:FILE: write buffer argument N (0-based argument index) to FILE after the run");
   cmd->add_option("--placement", o->placement, "Where buffer arguments live: vram, vram-visible, gtt")
@@ -315,6 +348,8 @@ Registrar reg(40, [](CLI::App& app) {
   cmd->add_option("--dump-ib", o->dump_ib, "Write the submitted IB to FILE (decode with `spork pm4 decode`)");
   cmd->add_flag("--stats", o->stats, "Print simulator instruction statistics");
   cmd->add_option("--timeout", o->timeout_s, "Seconds to wait for the dispatch before reporting a hang");
+  cmd->add_option("--sim-budget", o->sim_budget,
+                  "Simulator: wave-instructions the dispatch may run before it is reported as a hang (default 4e9)");
   cmd->callback([o] { run(*o); });
 });
 

@@ -13,10 +13,9 @@ using detail::check;
 
 std::string memory_flags_string(uint32_t flags) {
   static const std::pair<uint32_t, const char*> names[] = {
-      {kDeviceLocal, "DEVICE_LOCAL"},       {kHostVisible, "HOST_VISIBLE"}, {kHostCoherent, "HOST_COHERENT"},
-      {kHostCached, "HOST_CACHED"},         {kLazilyAllocated, "LAZILY_ALLOCATED"},
-      {kProtected, "PROTECTED"},            {0x40, "DEVICE_COHERENT_AMD"},  {0x80, "DEVICE_UNCACHED_AMD"},
-      {0x100, "RDMA_CAPABLE_NV"}};
+      {kDeviceLocal, "DEVICE_LOCAL"}, {kHostVisible, "HOST_VISIBLE"},         {kHostCoherent, "HOST_COHERENT"},
+      {kHostCached, "HOST_CACHED"},   {kLazilyAllocated, "LAZILY_ALLOCATED"}, {kProtected, "PROTECTED"},
+      {0x40, "DEVICE_COHERENT_AMD"},  {0x80, "DEVICE_UNCACHED_AMD"},          {0x100, "RDMA_CAPABLE_NV"}};
   std::string s;
   for (auto& [bit, name] : names)
     if (flags & bit) s += (s.empty() ? "" : "|") + std::string(name);
@@ -146,6 +145,7 @@ DeviceInfo describe_device(detail::Funcs& f, VkPhysicalDevice pd, uint32_t index
   d.timestamp_period_ns = p.limits.timestampPeriod;
   d.max_storage_buffer_range = p.limits.maxStorageBufferRange;
   d.max_shared_memory = p.limits.maxComputeSharedMemorySize;
+  d.min_storage_offset_alignment = p.limits.minStorageBufferOffsetAlignment;
   d.max_workgroup_invocations = p.limits.maxComputeWorkGroupInvocations;
   VkPhysicalDeviceMemoryProperties m{};
   f.vkGetPhysicalDeviceMemoryProperties(pd, &m);
@@ -216,10 +216,12 @@ Context::Context(const std::string& selector) : impl_(std::make_unique<Impl>()) 
     for (uint32_t i = 0; i < pds.size(); ++i) {
       VkPhysicalDeviceProperties p{};
       c.f.vkGetPhysicalDeviceProperties(pds[i], &p);
-      if (infos[i].compute_queue && type_rank(p.deviceType) < best_rank) best_rank = type_rank(p.deviceType), chosen = int(i);
+      if (infos[i].compute_queue && type_rank(p.deviceType) < best_rank)
+        best_rank = type_rank(p.deviceType), chosen = int(i);
     }
     if (chosen < 0) throw Error("no Vulkan device with a compute queue; devices:" + list());
-  } else if (std::all_of(selector.begin(), selector.end(), [](char ch) { return std::isdigit(static_cast<unsigned char>(ch)); })) {
+  } else if (std::all_of(selector.begin(), selector.end(),
+                         [](char ch) { return std::isdigit(static_cast<unsigned char>(ch)); })) {
     unsigned long idx = std::stoul(selector);
     if (idx >= pds.size())
       throw Error("no Vulkan device " + selector + " (there are " + std::to_string(pds.size()) + "):" + list());
@@ -351,14 +353,15 @@ Buffer::~Buffer() {
   if (memory_) f.vkFreeMemory(ctx_->device, reinterpret_cast<VkDeviceMemory>(memory_), nullptr);
 }
 
-std::unique_ptr<Buffer> Context::create_buffer(uint64_t bytes, uint32_t type) { return impl_->create_buffer(bytes, type); }
+std::unique_ptr<Buffer> Context::create_buffer(uint64_t bytes, uint32_t type) {
+  return impl_->create_buffer(bytes, type);
+}
 
 std::unique_ptr<Buffer> Context::Impl::create_buffer(uint64_t bytes, uint32_t type) {
   if (bytes == 0) bytes = 16;
   if (type >= mem.memoryTypeCount) throw Error("no memory type " + std::to_string(type) + " on " + info.name);
   const uint64_t heap = mem.memoryHeaps[mem.memoryTypes[type].heapIndex].size;
-  if (bytes > heap)
-    throw Error("out of device memory: " + format_bytes(bytes) + " does not fit in " + describe(type));
+  if (bytes > heap) throw Error("out of device memory: " + format_bytes(bytes) + " does not fit in " + describe(type));
   std::unique_ptr<Buffer> b(new Buffer());
   b->ctx_ = this;
   b->size_ = bytes;
@@ -411,7 +414,8 @@ uint32_t staging_type(const Context::Impl& c) {
 
 void Context::upload(Buffer& dst, const void* src, uint64_t bytes, bool via_staging) {
   Impl& c = *impl_;
-  if (bytes > dst.size()) throw Error("upload of " + format_bytes(bytes) + " into a " + format_bytes(dst.size()) + " buffer");
+  if (bytes > dst.size())
+    throw Error("upload of " + format_bytes(bytes) + " into a " + format_bytes(dst.size()) + " buffer");
   if (dst.mapped() && !via_staging) {
     std::memcpy(dst.mapped(), src, bytes);
     return;
@@ -427,7 +431,8 @@ void Context::upload(Buffer& dst, const void* src, uint64_t bytes, bool via_stag
 
 void Context::download(Buffer& src, void* dst, uint64_t bytes, bool via_staging) {
   Impl& c = *impl_;
-  if (bytes > src.size()) throw Error("download of " + format_bytes(bytes) + " from a " + format_bytes(src.size()) + " buffer");
+  if (bytes > src.size())
+    throw Error("download of " + format_bytes(bytes) + " from a " + format_bytes(src.size()) + " buffer");
   if (src.mapped() && !via_staging) {
     std::memcpy(dst, src.mapped(), bytes);
     return;
@@ -551,7 +556,8 @@ VkDescriptorPool Context::Impl::make_descriptor_pool(uint32_t sets, uint32_t buf
   return pool;
 }
 
-VkDescriptorSet Context::Impl::make_set(VkDescriptorPool pool, const Pipeline& p, const std::vector<const Buffer*>& bufs) {
+VkDescriptorSet Context::Impl::make_set(VkDescriptorPool pool, const Pipeline& p,
+                                        const std::vector<const Buffer*>& bufs, const std::vector<uint64_t>& offsets) {
   VkDescriptorSetAllocateInfo ai{VK_STRUCTURE_TYPE_DESCRIPTOR_SET_ALLOCATE_INFO};
   ai.descriptorPool = pool;
   ai.descriptorSetCount = 1;
@@ -561,7 +567,7 @@ VkDescriptorSet Context::Impl::make_set(VkDescriptorPool pool, const Pipeline& p
   std::vector<VkDescriptorBufferInfo> infos(bufs.size());
   std::vector<VkWriteDescriptorSet> writes(bufs.size());
   for (uint32_t i = 0; i < bufs.size(); ++i) {
-    infos[i] = {vkbuf(*bufs[i]), 0, VK_WHOLE_SIZE};
+    infos[i] = {vkbuf(*bufs[i]), i < offsets.size() ? offsets[i] : 0, VK_WHOLE_SIZE};
     writes[i] = {VK_STRUCTURE_TYPE_WRITE_DESCRIPTOR_SET};
     writes[i].dstSet = set;
     writes[i].dstBinding = i;

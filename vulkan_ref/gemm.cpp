@@ -40,7 +40,8 @@ void validate(const GemmConfig& c, const DeviceInfo& d) {
     bad(std::to_string(nt) + " invocations exceed the device limit " + std::to_string(d.max_workgroup_invocations));
   uint64_t shared = uint64_t(c.STAGES) * c.BK * (c.BM + c.BN) * 4;
   if (shared > d.max_shared_memory)
-    bad(std::to_string(shared) + " bytes of shared memory exceed the device limit " + std::to_string(d.max_shared_memory));
+    bad(std::to_string(shared) + " bytes of shared memory exceed the device limit " +
+        std::to_string(d.max_shared_memory));
 }
 
 // Random floats in [-1, 1) from a counter-based generator (fast, reproducible per seed).
@@ -100,8 +101,8 @@ void check_full(const float* A, const float* B, const float* C, uint32_t M, uint
   }
 }
 
-void check_sampled(const float* A, const float* B, const float* C, uint32_t M, uint32_t N, uint32_t K,
-                   uint32_t samples, uint64_t seed, Check& out) {
+void check_sampled(const float* A, const float* B, const float* C, uint32_t M, uint32_t N, uint32_t K, uint32_t samples,
+                   uint64_t seed, Check& out) {
   for (uint64_t x = 0; x < uint64_t(M) * N; ++x)
     if (std::isnan(C[x])) ++out.unwritten;
   std::mt19937_64 rng(seed);
@@ -159,12 +160,14 @@ GemmResult Context::gemm(const GemmRequest& req) {
     upload(*bufB[s], hostB[s].data(), b_n * 4);
   }
 
-  Pipeline pipe = c.make_pipeline("gemm", 3, 12, {cfg.BM, cfg.BN, cfg.BK, cfg.TM, cfg.TN, cfg.VEC, cfg.STAGES, cfg.invocations()});
+  Pipeline pipe =
+      c.make_pipeline("gemm", 3, 12, {cfg.BM, cfg.BN, cfg.BK, cfg.TM, cfg.TN, cfg.VEC, cfg.STAGES, cfg.invocations()});
   Defer free_pipe{[&] { c.destroy(pipe); }};
   VkDescriptorPool dpool = c.make_descriptor_pool(sets, 3);
   Defer free_pool{[&] { c.f.vkDestroyDescriptorPool(c.device, dpool, nullptr); }};
   std::vector<VkDescriptorSet> dsets;
-  for (unsigned s = 0; s < sets; ++s) dsets.push_back(c.make_set(dpool, pipe, {bufA[s].get(), bufB[s].get(), bufC[s].get()}));
+  for (unsigned s = 0; s < sets; ++s)
+    dsets.push_back(c.make_set(dpool, pipe, {bufA[s].get(), bufB[s].get(), bufC[s].get()}));
   VkQueryPool qpool = c.has_timestamps() ? c.make_timestamps(2 * runs) : VK_NULL_HANDLE;
   Defer free_q{[&] {
     if (qpool) c.f.vkDestroyQueryPool(c.device, qpool, nullptr);
@@ -179,7 +182,8 @@ GemmResult Context::gemm(const GemmRequest& req) {
   c.f.vkCmdPushConstants(cb, pipe.layout, VK_SHADER_STAGE_COMPUTE_BIT, 0, 12, push);
   const uint32_t gx = (N + cfg.BN - 1) / cfg.BN, gy = (M + cfg.BM - 1) / cfg.BM;
   if (gx > c.limits.maxComputeWorkGroupCount[0] || gy > c.limits.maxComputeWorkGroupCount[1])
-    throw Error("GEMM grid " + std::to_string(gx) + "x" + std::to_string(gy) + " exceeds the device's workgroup count limit");
+    throw Error("GEMM grid " + std::to_string(gx) + "x" + std::to_string(gy) +
+                " exceeds the device's workgroup count limit");
   for (unsigned r = 0; r < runs; ++r) {
     const unsigned s = r % sets;  // rotate buffer sets: caches do not hold the next run's inputs
     c.barrier(cb);
@@ -189,7 +193,8 @@ GemmResult Context::gemm(const GemmRequest& req) {
     if (qpool) c.f.vkCmdWriteTimestamp(cb, VK_PIPELINE_STAGE_BOTTOM_OF_PIPE_BIT, qpool, 2 * r + 1);
   }
   c.barrier(cb);
-  const double host_ms = c.submit_wait(cb, "GEMM " + std::to_string(M) + "x" + std::to_string(N) + "x" + std::to_string(K));
+  const double host_ms =
+      c.submit_wait(cb, "GEMM " + std::to_string(M) + "x" + std::to_string(N) + "x" + std::to_string(K));
   res.timing.host_ms = host_ms / runs;
   if (qpool) {
     auto all = c.read_intervals_ms(qpool, runs);
@@ -216,8 +221,8 @@ GemmResult Context::gemm(const GemmRequest& req) {
   res.unwritten = chk.unwritten;
   res.tolerance = 2.0 * K * std::ldexp(1.0, -24);
   res.check = full ? "full FP64 reference, " + std::to_string(sets) + " set(s)"
-                   : "sampled FP64 dot products (" + std::to_string(chk.checked) + " of " +
-                         std::to_string(c_n * sets) + " entries, " + std::to_string(sets) + " set(s)) + NaN scan";
+                   : "sampled FP64 dot products (" + std::to_string(chk.checked) + " of " + std::to_string(c_n * sets) +
+                         " entries, " + std::to_string(sets) + " set(s)) + NaN scan";
   if (!qpool) res.check += "; no GPU timestamps on this queue, host time";
   res.passed = chk.unwritten == 0 && chk.checked > 0 && res.max_rel_error <= res.tolerance;
   return res;

@@ -36,7 +36,7 @@ struct Context::Impl {
   DeviceInfo info;
   VkPhysicalDeviceMemoryProperties mem{};
   VkPhysicalDeviceLimits limits{};
-  uint32_t buffer_types = 0;        // memory types a storage buffer may live in
+  uint32_t buffer_types = 0;                          // memory types a storage buffer may live in
   uint64_t timeout_ns = 300ull * 1000 * 1000 * 1000;  // a GPU job longer than this is a hang
 
   ~Impl();
@@ -53,7 +53,9 @@ struct Context::Impl {
                          const std::vector<uint32_t>& spec);
   void destroy(Pipeline& p);
   VkDescriptorPool make_descriptor_pool(uint32_t sets, uint32_t buffers_per_set);
-  VkDescriptorSet make_set(VkDescriptorPool pool, const Pipeline& p, const std::vector<const Buffer*>& bufs);
+  // offsets: per binding, bytes from the start of the buffer (default 0; the rest of it is bound).
+  VkDescriptorSet make_set(VkDescriptorPool pool, const Pipeline& p, const std::vector<const Buffer*>& bufs,
+                           const std::vector<uint64_t>& offsets = {});
 
   VkQueryPool make_timestamps(uint32_t count);
   // Ticks -> milliseconds for pairs (2i, 2i+1) of a timestamp query pool.

@@ -28,18 +28,25 @@ MembwResult Context::membw(const MembwRequest& req) {
   Impl& c = *impl_;
   MembwResult res;
   const uint64_t bytes = req.bytes;
-  if (bytes < 16 || bytes % 16) throw Error("membw size must be a positive multiple of 16 bytes, not " + std::to_string(bytes));
+  if (bytes < 16 || bytes % 16)
+    throw Error("membw size must be a positive multiple of 16 bytes, not " + std::to_string(bytes));
   if (bytes > c.info.max_storage_buffer_range)
     throw Error("membw size " + format_bytes(bytes) + " exceeds maxStorageBufferRange (" +
                 format_bytes(c.info.max_storage_buffer_range) + ") of " + c.info.name);
   if (bytes / 16 > 0xFFFFFFFFull) throw Error("membw size " + format_bytes(bytes) + " exceeds 64 GiB");
   const uint32_t type = c.resolve_memory_type(req.placement, req.memory_type);
+  const uint64_t off = req.op == MembwOp::Read ? 0 : req.dst_offset;
+  if (off % std::max<uint64_t>(1, c.info.min_storage_offset_alignment))
+    throw Error("membw dst_offset " + std::to_string(off) + " is not a multiple of minStorageBufferOffsetAlignment (" +
+                std::to_string(c.info.min_storage_offset_alignment) + ")");
   res.memory_type = type;
   res.memory = c.describe(type);
   const uint32_t count = uint32_t(bytes / 16);
-  const uint32_t max_groups = c.info.type == "CPU" ? 64 : std::min<uint32_t>(65535, c.limits.maxComputeWorkGroupCount[0]);
+  const uint32_t max_groups =
+      c.info.type == "CPU" ? 64 : std::min<uint32_t>(65535, c.limits.maxComputeWorkGroupCount[0]);
   // At least four uvec4s per invocation, so the kernel's 4-way unrolled loop runs.
-  const uint32_t groups = std::max<uint32_t>(1, std::min<uint64_t>((count + 4 * kLocal - 1) / (4 * kLocal), max_groups));
+  const uint32_t groups =
+      std::max<uint32_t>(1, std::min<uint64_t>((count + 4 * kLocal - 1) / (4 * kLocal), max_groups));
   const uint64_t heap = c.mem.memoryHeaps[c.mem.memoryTypes[type].heapIndex].size;
   const uint64_t per_set = req.op == MembwOp::Read ? bytes + groups * 4ull : 2 * bytes;
   unsigned sets = req.sets;
@@ -54,7 +61,7 @@ MembwResult Context::membw(const MembwRequest& req) {
   std::vector<std::unique_ptr<Buffer>> src, dst;
   for (unsigned s = 0; s < sets; ++s) {
     if (req.op != MembwOp::Write) src.push_back(c.create_buffer(bytes, type));
-    dst.push_back(c.create_buffer(req.op == MembwOp::Read ? groups * 4ull : bytes, type));
+    dst.push_back(c.create_buffer(req.op == MembwOp::Read ? groups * 4ull : bytes + off, type));
   }
   const uint32_t mode = req.op == MembwOp::Read ? kRead : req.op == MembwOp::Write ? kWrite : kCopy;
   Pipeline pipe = c.make_pipeline("membw", 2, 8, {mode, kLocal});
@@ -66,7 +73,7 @@ MembwResult Context::membw(const MembwRequest& req) {
   std::vector<VkDescriptorSet> run_sets, init_sets;
   for (unsigned s = 0; s < sets; ++s) {
     const Buffer* in = req.op == MembwOp::Write ? dst[s].get() : src[s].get();  // write mode never reads binding 0
-    run_sets.push_back(c.make_set(dpool, pipe, {in, dst[s].get()}));
+    run_sets.push_back(c.make_set(dpool, pipe, {in, dst[s].get()}, {req.op == MembwOp::Write ? off : 0, off}));
     if (req.op != MembwOp::Write) init_sets.push_back(c.make_set(dpool, init, {src[s].get(), src[s].get()}));
   }
   VkQueryPool qpool = c.has_timestamps() ? c.make_timestamps(2 * runs) : VK_NULL_HANDLE;
@@ -128,9 +135,10 @@ MembwResult Context::membw(const MembwRequest& req) {
         for (uint64_t i = 0; i < bytes / 4; ++i) want += pattern(i, seed);
         if (got != want) bad = "read sum " + std::to_string(got) + " != expected " + std::to_string(want);
       } else {
-        std::vector<uint32_t> out(bytes / 4);
-        download(*dst[s], out.data(), bytes);
-        for (uint64_t i = 0; i < out.size(); ++i)
+        std::vector<uint32_t> all((bytes + off) / 4);
+        download(*dst[s], all.data(), bytes + off);
+        const uint32_t* out = all.data() + off / 4;
+        for (uint64_t i = 0; i < bytes / 4; ++i)
           if (out[i] != pattern(i, seed)) {
             bad = std::string(membw_op_name(req.op)) + " word " + std::to_string(i) + " = " + std::to_string(out[i]) +
                   ", expected " + std::to_string(pattern(i, seed));
@@ -144,6 +152,7 @@ MembwResult Context::membw(const MembwRequest& req) {
     }
   }
   res.note += std::string(res.note.empty() ? "" : "; ") + std::to_string(sets) + " buffer set(s) rotated";
+  if (off) res.note += "; dst bound at offset " + std::to_string(off);
   return res;
 }
 

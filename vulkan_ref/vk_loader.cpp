@@ -40,15 +40,15 @@ void load_global(Funcs& f) {
 }
 
 void load_instance(Funcs& f, VkInstance instance) {
-#define SPORK_VK_LOAD_INSTANCE(name)                                                       \
-  f.name = reinterpret_cast<PFN_##name>(f.vkGetInstanceProcAddr(instance, #name));       \
+#define SPORK_VK_LOAD_INSTANCE(name)                                               \
+  f.name = reinterpret_cast<PFN_##name>(f.vkGetInstanceProcAddr(instance, #name)); \
   if (!f.name) throw Error("the Vulkan loader does not provide " #name);
   SPORK_VK_INSTANCE_FUNCS(SPORK_VK_LOAD_INSTANCE)
 }
 
 void load_device(Funcs& f, VkDevice device) {
-#define SPORK_VK_LOAD_DEVICE(name)                                                  \
-  f.name = reinterpret_cast<PFN_##name>(f.vkGetDeviceProcAddr(device, #name));    \
+#define SPORK_VK_LOAD_DEVICE(name)                                             \
+  f.name = reinterpret_cast<PFN_##name>(f.vkGetDeviceProcAddr(device, #name)); \
   if (!f.name) throw Error("the Vulkan driver does not provide " #name);
   SPORK_VK_DEVICE_FUNCS(SPORK_VK_LOAD_DEVICE)
 }
@@ -91,7 +91,9 @@ void check(VkResult r, const std::string& what) {
   std::string msg = what + ": " + result_name(r) + " (" + std::to_string(int(r)) + ")";
   switch (r) {
     case VK_ERROR_INCOMPATIBLE_DRIVER:
-      msg += " -- no Vulkan driver (ICD) found; install one (mesa-vulkan-drivers for lavapipe) or point VK_DRIVER_FILES at its JSON";
+      msg +=
+          " -- no Vulkan driver (ICD) found; install one (mesa-vulkan-drivers for lavapipe) or point VK_DRIVER_FILES "
+          "at its JSON";
       break;
     case VK_ERROR_OUT_OF_DEVICE_MEMORY:
       msg += " -- out of device memory; use smaller sizes or another memory type";

@@ -46,13 +46,14 @@ struct DeviceInfo {
   std::string name;
   std::string type;  // "discrete GPU", "integrated GPU", "virtual GPU", "CPU", "other"
   uint32_t vendor_id = 0, device_id = 0;
-  std::string api_version;     // "1.3.239"
-  std::string driver_version;  // raw, vendor-encoded, printed as hex
-  bool compute_queue = false;  // a queue family with VK_QUEUE_COMPUTE_BIT
+  std::string api_version;            // "1.3.239"
+  std::string driver_version;         // raw, vendor-encoded, printed as hex
+  bool compute_queue = false;         // a queue family with VK_QUEUE_COMPUTE_BIT
   uint32_t timestamp_valid_bits = 0;  // of that queue family (0: no timestamps)
   float timestamp_period_ns = 0;
   uint64_t max_storage_buffer_range = 0;
   uint64_t max_shared_memory = 0;
+  uint64_t min_storage_offset_alignment = 0;
   uint32_t max_workgroup_invocations = 0;
   std::vector<MemoryHeapInfo> heaps;
   std::vector<MemoryTypeInfo> types;
@@ -92,11 +93,11 @@ struct Timing {
 
 struct GemmRequest {
   uint32_t M = 0, N = 0, K = 0;
-  std::optional<GemmConfig> config;           // default: Context::default_gemm_config()
+  std::optional<GemmConfig> config;              // default: Context::default_gemm_config()
   Placement placement = Placement::DeviceLocal;  // falls back to DeviceLocalHostVisible if not offered
-  std::optional<uint32_t> memory_type;        // overrides placement
+  std::optional<uint32_t> memory_type;           // overrides placement
   unsigned warmup = 2, repeat = 5;
-  unsigned sets = 0;            // buffer sets rotated over (0: enough to exceed caches, at most 4)
+  unsigned sets = 0;  // buffer sets rotated over (0: enough to exceed caches, at most 4)
   uint64_t seed = 1;
   // Check every entry against the FP64 reference when M*N*K <= full_check_limit, otherwise a
   // random sample of `samples` entries (each an FP64 dot product) plus a NaN scan of all of C.
@@ -108,7 +109,7 @@ struct GemmResult {
   uint32_t memory_type = 0;
   std::string memory;  // describe_memory_type()
   Timing timing;
-  double gflops = 0;   // 2*M*N*K / median
+  double gflops = 0;         // 2*M*N*K / median
   double max_rel_error = 0;  // max over checked entries of |c - ref| / sum_k |a_ik * b_kj|
   double tolerance = 0;      // 2 * K * 2^-24 (FP32 accumulation bound)
   uint64_t checked = 0;      // entries compared with the FP64 reference
@@ -127,6 +128,9 @@ struct MembwRequest {
   unsigned warmup = 2, repeat = 5;
   unsigned sets = 0;  // 0: auto (rotate so that sets * bytes >= 256 MiB where possible, at most 8)
   bool check = true;
+  // Bytes between the start of each destination allocation and the bound destination range, a
+  // multiple of the device's minStorageBufferOffsetAlignment (studies placement effects on copy).
+  uint64_t dst_offset = 0;
 };
 struct MembwResult {
   uint32_t memory_type = 0;

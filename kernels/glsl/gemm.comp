@@ -42,7 +42,9 @@ layout(push_constant) uniform Params { uint M; uint N; uint K; } pc;
 #define P_N pc.N
 #define P_K pc.K
 #else
+#ifndef UNROLL  // a GL host may pass [[unroll]] with GL_EXT_control_flow_attributes
 #define UNROLL
+#endif
 #ifndef BM
 #define BM 64u
 #endif

@@ -34,29 +34,41 @@ std::string errno_text(int err) { return std::strerror(err < 0 ? -err : err); }
 }
 
 // gfx target from the family and the external revision id (Mesa amdgpu_asic_addr.h ranges).
-std::string gfx_target_of(uint32_t family, uint32_t ext_rev) {
+}  // namespace
+
+std::string amdgpu_gfx_target(uint32_t family, uint32_t ext_rev) {
   switch (family) {
     case kFamilyGc11_0_0:
       if (ext_rev >= 0x01 && ext_rev < 0x10) return "gfx1100";
       if (ext_rev >= 0x10 && ext_rev < 0x20) return "gfx1102";
       if (ext_rev >= 0x20 && ext_rev < 0xFF) return "gfx1101";
       return "";
-    case kFamilyGc11_0_1: return "gfx1103";
-    case kFamilyGc11_5_0: return "gfx1150";
-    case kFamilyNv: return "gfx10 (Navi)";
-    case kFamilyVgh: return "gfx1033";
-    case kFamilyYc: return "gfx1035";
-    default: return "";
+    case kFamilyGc11_0_1:
+      return "gfx1103";
+    case kFamilyGc11_5_0:
+      return "gfx1150";
+    case kFamilyNv:
+      return "gfx10 (Navi)";
+    case kFamilyVgh:
+      return "gfx1033";
+    case kFamilyYc:
+      return "gfx1035";
+    default:
+      return "";
   }
 }
 
+namespace {
+
 std::string open_error(const std::string& path, int err) {
   if (err == EACCES || err == EPERM)
-    return "permission denied on " + path + ": add your user to the 'render' group (sudo usermod -aG render $USER, "
+    return "permission denied on " + path +
+           ": add your user to the 'render' group (sudo usermod -aG render $USER, "
            "then log in again), or use --device sim";
   if (err == ENOENT || err == ENXIO || err == ENODEV)
-    return path + ": no such render node (`spork info` lists the amdgpu render nodes present; --device sim runs the "
-                  "simulator)";
+    return path +
+           ": no such render node (`spork info` lists the amdgpu render nodes present; --device sim runs the "
+           "simulator)";
   return path + ": cannot open: " + errno_text(err);
 }
 
@@ -86,8 +98,9 @@ class AmdgpuWinsys final : public Winsys {
     amdgpu_bo_handle bo = nullptr;
     int r = amdgpu_bo_alloc(dev_, &req, &bo);
     if (r)
-      throw DeviceError("allocating " + std::to_string(size) + " bytes of " + (domain == Domain::VRAM ? "VRAM" : "GTT") +
-                        " failed: " + errno_text(r) + " (is the memory heap full? `spork info` shows heap sizes)");
+      throw DeviceError("allocating " + std::to_string(size) + " bytes of " +
+                        (domain == Domain::VRAM ? "VRAM" : "GTT") + " failed: " + errno_text(r) +
+                        " (is the memory heap full? `spork info` shows heap sizes)");
     uint32_t kms = 0;
     r = amdgpu_bo_export(bo, amdgpu_bo_handle_type_kms, &kms);
     if (r) {
@@ -230,8 +243,10 @@ class AmdgpuWinsys final : public Winsys {
     uint64_t flags = 0;
     if (amdgpu_cs_query_reset_state2(ctx_, &flags) != 0) return "";
     std::string s;
-    if (flags & AMDGPU_CTX_QUERY2_FLAGS_GUILTY) s += "this context caused a GPU hang or fault";
-    else if (flags & AMDGPU_CTX_QUERY2_FLAGS_RESET) s += "the GPU was reset";
+    if (flags & AMDGPU_CTX_QUERY2_FLAGS_GUILTY)
+      s += "this context caused a GPU hang or fault";
+    else if (flags & AMDGPU_CTX_QUERY2_FLAGS_RESET)
+      s += "the GPU was reset";
     if (flags & AMDGPU_CTX_QUERY2_FLAGS_VRAMLOST) s += s.empty() ? "VRAM contents were lost" : ", VRAM contents lost";
     return s;
   }
@@ -262,7 +277,7 @@ class AmdgpuWinsys final : public Winsys {
     info_.device_id = gi.asic_id;
     info_.gfx_major = ip.hw_ip_version_major;
     info_.gfx_minor = ip.hw_ip_version_minor;
-    info_.gfx_target = gfx_target_of(gi.family_id, gi.chip_external_rev);
+    info_.gfx_target = amdgpu_gfx_target(gi.family_id, gi.chip_external_rev);
     info_.num_cus = gi.cu_active_number;
     info_.compute_rings = ip.available_rings;
     info_.timestamp_hz = uint64_t(gi.gpu_counter_freq) * 1000;  // reported in kHz

@@ -43,3 +43,23 @@ if [ "$what" = again ]; then
       --csv "$OUT/membw$pass.csv" 2>&1 | tee "$OUT/membw$pass.txt" | grep -v "^date\|^renderer\|^vendor\|^version\|^platform\|^EGL\|^limits" | cut -c1-95
   done
 fi
+if [ "$what" = variants ]; then
+  # Why GL runs the same GLSL slower than Vulkan: compiler hints for NVIDIA's GLSL front end.
+  echo "== GEMM variants: baseline"
+  timeout 60 $B/gl_perf --gemm 4096 --repeat 10 2>&1 | tail -1 | cut -c1-140
+  echo "== GEMM variants: #pragma optionNV(unroll all)"
+  timeout 60 $B/gl_perf --gemm 4096 --repeat 10 --prelude '#pragma optionNV(unroll all)' 2>&1 | tail -1 | cut -c1-140
+  echo "== GEMM variants: GL_EXT_control_flow_attributes [[unroll]]"
+  timeout 60 $B/gl_perf --gemm 4096 --repeat 10 --prelude '#extension GL_EXT_control_flow_attributes : enable' \
+    --define 'UNROLL=[[unroll]]' 2>&1 | tail -4 | cut -c1-140
+  echo "== GEMM variants: both"
+  timeout 60 $B/gl_perf --gemm 4096 --gemm 8192 --repeat 10 --prelude '#pragma optionNV(unroll all)' \
+    --prelude '#extension GL_EXT_control_flow_attributes : enable' --define 'UNROLL=[[unroll]]' 2>&1 | tail -4 | cut -c1-140
+fi
+if [ "$what" = groups ]; then
+  # Is the 1 GiB dip of every VRAM kind the kernel's grid (65535 short workgroups) or the memory?
+  for g in 0 8192 2048 1056; do
+    echo "== membw, at most $g workgroups (0 = 65535)"
+    timeout 60 $B/gl_perf --membw 256 --membw 1024 --repeat 20 --kind 'BufferStorage(0)' --membw-groups $g 2>&1 | tail -6 | cut -c1-95
+  done
+fi

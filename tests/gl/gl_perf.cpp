@@ -23,6 +23,9 @@ int main(int argc, char** argv) {
   std::vector<uint64_t> membw_mib;
   unsigned repeat = 10, warmup = 2, dispatches = 0;
   bool ignore_limit = false, list = false;
+  std::vector<std::string> prelude, extra_defines;
+  unsigned membw_groups = 0;
+  std::string kinds_filter;
   app.add_option("--device", device, "EGL device index, 'surfaceless', or a piece of the renderer name");
   app.add_option("--gemm", shapes, "GEMM shapes: N (cube) or MxNxK");
   app.add_option("--tiling", tilings, "tilings BMxBNxBK/TMxTN[/STAGES[/VEC]] (default: as the Vulkan path picks)");
@@ -33,6 +36,10 @@ int main(int argc, char** argv) {
   app.add_option("--csv", csv_path, "write every result to this CSV file");
   app.add_flag("--ignore-ssbo-limit", ignore_limit, "run buffers above GL_MAX_SHADER_STORAGE_BLOCK_SIZE (checked anyway)");
   app.add_flag("--list", list, "list EGL devices and exit");
+  app.add_option("--membw-groups", membw_groups, "most workgroups per bandwidth dispatch (0: 65535)");
+  app.add_option("--kind", kinds_filter, "only buffer kinds whose name contains this");
+  app.add_option("--prelude", prelude, "GEMM: a line put after #version (compiler experiments)");
+  app.add_option("--define", extra_defines, "GEMM: an extra NAME=VALUE #define");
   CLI11_PARSE(app, argc, argv);
 
   try {
@@ -66,6 +73,19 @@ int main(int argc, char** argv) {
     if (!shapes.empty()) {
       GemmRunner g(ctx);
       g.set_ignore_block_limit(ignore_limit);
+      if (!prelude.empty() || !extra_defines.empty()) {
+        std::string lines;
+        for (const std::string& l : prelude) lines += l + "\n";
+        Defines defs;
+        for (const std::string& d : extra_defines) {
+          size_t eq = d.find('=');
+          defs.emplace_back(d.substr(0, eq), eq == std::string::npos ? "" : d.substr(eq + 1));
+        }
+        g.set_prelude(lines, defs);
+        std::printf("GEMM shader prelude: %s extra defines:", lines.c_str());
+        for (const auto& [n, v] : defs) std::printf(" %s=%s", n.c_str(), v.c_str());
+        std::printf("\n");
+      }
       std::vector<GemmTiling> ts;
       for (const std::string& t : tilings) ts.push_back(GemmTiling::parse(t));
       if (ts.empty()) ts.push_back(default_gemm_tiling(i));
@@ -101,12 +121,14 @@ int main(int argc, char** argv) {
     if (!membw_mib.empty()) {
       MembwRunner m(ctx);
       m.set_ignore_block_limit(ignore_limit);
+      m.set_max_groups(membw_groups);
       std::printf("\nAllocation hints: bandwidth of compute kernels (bytes = read + write, GB = 1e9 B; GPU time median of %u)\n",
                   repeat);
       std::printf("%-48s %-6s %9s %10s %10s %10s %6s %s\n", "buffer", "op", "size", "GB/s", "median_ms", "host_ms",
                   "sets", "check");
       for (uint64_t mib : membw_mib) {
         for (BufferKind kind : all_buffer_kinds()) {
+          if (std::string(buffer_kind_name(kind)).find(kinds_filter) == std::string::npos) continue;
           for (MembwOp op : {MembwOp::Read, MembwOp::Write, MembwOp::Copy}) {
             try {
               MembwResult r = m.run(kind, op, size_t(mib) << 20, warmup, repeat);

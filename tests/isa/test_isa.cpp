@@ -64,6 +64,7 @@ struct Sim {
   sim::Memory mem;
   sim::ShaderCore core{mem};
   uint64_t in_va = 0;
+  uint32_t float_mode = 0xF0;  // COMPUTE_PGM_RSRC1.FLOAT_MODE: round to nearest, denormals kept
 
   std::pair<uint64_t, sim::Memory::BoHandle> map(uint64_t size, uint32_t perms, const void* data) {
     size = (size + 4095) / 4096 * 4096;
@@ -96,7 +97,7 @@ struct Sim {
     std::memcpy(mem.bo_cpu_ptr(out_bo), outb.data(), outb.size() * 4);
     sim::DispatchState st;
     st.pgm_addr = code_va + obj.syms.at(entry);
-    st.pgm_rsrc1 = (0xF0u << 12) | (1u << 21) | (1u << 23);  // denormals on, DX10 clamp, IEEE
+    st.pgm_rsrc1 = (float_mode << 12) | (1u << 21) | (1u << 23);  // FLOAT_MODE, DX10 clamp, IEEE
     st.pgm_rsrc2 = (4u << 1) | (((lds_bytes + 511) / 512) << 15);
     st.user_data[0] = static_cast<uint32_t>(in_va);
     st.user_data[1] = static_cast<uint32_t>(in_va >> 32);
@@ -545,5 +546,68 @@ TEST_CASE("errors: faults, hangs, unimplemented and undecodable instructions; th
       CHECK(std::string(e.what()).find("SCRATCH_EN") != std::string::npos);
     }
     works();
+  }
+}
+
+TEST_CASE("decoded programs are cached per address but new code at the same address is noticed") {
+  Sim s;
+  auto [code_va, code_bo] = s.map(4096, sim::PERM_READ | sim::PERM_EXEC, nullptr);
+  auto [out_va, out_bo] = s.map(4096, sim::PERM_READ | sim::PERM_WRITE, nullptr);
+  auto program = [&](uint32_t k) {  // v_mov_b32 v1, k; v_mov_b32 v2, 0; global_store_b32 v2, v1, s[2:3]; s_endpgm
+    const uint32_t words[] = {0x7E020280u + k, 0x7E040280u, 0xDC6A0000u, 0x00020102u, 0xBFB00000u};
+    std::memcpy(s.mem.bo_cpu_ptr(code_bo), words, sizeof words);
+  };
+  sim::DispatchState st;
+  st.pgm_addr = code_va;
+  st.pgm_rsrc2 = 4u << 1;
+  st.user_data[2] = static_cast<uint32_t>(out_va);
+  st.user_data[3] = static_cast<uint32_t>(out_va >> 32);
+  st.num_thread = {1, 1, 1};
+  st.dim = {1, 1, 1};
+  st.dispatch_initiator = 1u | (1u << 15);
+  for (uint32_t k : {5u, 5u, 9u, 17u}) {
+    program(k);
+    s.core.dispatch(st);
+    uint32_t v;
+    std::memcpy(&v, s.mem.bo_cpu_ptr(out_bo), 4);
+    CHECK(v == k);
+  }
+  // A wave64 dispatch is refused with a message that says why.
+  st.dispatch_initiator = 1u;
+  CHECK_THROWS_WITH_AS(s.core.dispatch(st), doctest::Contains("CS_W32_EN"), sim::ShaderError);
+  // An entry point that is not executable faults.
+  st.dispatch_initiator = 1u | (1u << 15);
+  st.pgm_addr = out_va;
+  CHECK_THROWS_AS(s.core.dispatch(st), sim::VmFault);
+}
+
+TEST_CASE("FLOAT_DENORM_MODE: f32 denormals are kept, or flushed on input and output") {
+  std::vector<uint32_t> in(128);
+  const float tiny = 3e-39f;  // denormal
+  for (unsigned l = 0; l < 32; ++l) {
+    in[l * 4 + 0] = u(l % 2 ? tiny : -tiny);
+    in[l * 4 + 1] = u(l % 4 < 2 ? 0.25f : 4.0f);
+    in[l * 4 + 2] = u(1.0f);
+    in[l * 4 + 3] = u(1.0f);
+  }
+  for (uint32_t mode : {0xF0u, 0x00u}) {
+    CAPTURE(mode);
+    Sim s;
+    s.float_mode = mode;
+    Run r = s.run("valu", in, 32);
+    for (unsigned l = 0; l < 32; ++l) {
+      CAPTURE(l);
+      const float a = f(in[l * 4]), b = f(in[l * 4 + 1]);
+      const uint32_t* o = &r.out[l * 64];
+      if (mode == 0xF0) {
+        CHECK(same(f(o[0]), a + b));
+        CHECK(same(f(o[1]), a * b));    // denormal result kept
+        CHECK(f(o[1]) != 0.0f);
+      } else {
+        CHECK(same(f(o[0]), b));        // denormal input read as zero
+        CHECK(f(o[1]) == 0.0f);         // flushed
+        CHECK(std::signbit(f(o[1])) == (std::signbit(a) != std::signbit(b)));
+      }
+    }
   }
 }

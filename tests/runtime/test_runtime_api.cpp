@@ -2,6 +2,7 @@
 // dispatches in one IB, several submissions in flight, staging through GTT, error paths.
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
@@ -162,7 +163,8 @@ TEST_CASE("several submissions in flight, waited out of order") {
   for (uint32_t s = 0; s < 6; ++s) {
     bufs.push_back(dev.alloc(n * 4, Placement::GTT));
     bufs.back().fill(0);
-    fences.push_back(q.launch(fill_module().function("fill_u32"), {4}, {64}, Args().buffer(bufs.back()).u32(s + 100).u32(n)));
+    fences.push_back(
+        q.launch(fill_module().function("fill_u32"), {4}, {64}, Args().buffer(bufs.back()).u32(s + 100).u32(n)));
   }
   // A dependent submission: copies buffer 0 into a new one (submissions run in order).
   Buffer last = dev.alloc(n * 4, Placement::GTT);
@@ -296,4 +298,16 @@ TEST_CASE("code object for another target is refused") {
   REQUIRE(!bytes.empty());
   // The simulator models gfx1100: a matching object loads; the message for a mismatch names both.
   CHECK_NOTHROW(sim().load(bytes, "fill"));
+}
+
+TEST_CASE("amdgpu family/revision -> gfx target (Mesa's amdgpu_asic_addr.h ranges)") {
+  // Family 145 = GC 11.0.x dGPUs: external revision ranges 0x01-0x0f gfx1100, 0x10-0x1f gfx1102, 0x20+ gfx1101.
+  CHECK(winsys::amdgpu_gfx_target(145, 0x01) == "gfx1100");
+  CHECK(winsys::amdgpu_gfx_target(145, 0x0F) == "gfx1100");
+  CHECK(winsys::amdgpu_gfx_target(145, 0x10) == "gfx1102");
+  CHECK(winsys::amdgpu_gfx_target(145, 0x20) == "gfx1101");
+  CHECK(winsys::amdgpu_gfx_target(148, 0x01) == "gfx1103");
+  CHECK(winsys::amdgpu_gfx_target(999, 0x01).empty());
+  auto t = winsys::supported_targets();
+  CHECK(std::find(t.begin(), t.end(), "gfx1100") != t.end());
 }

@@ -1,6 +1,7 @@
 // `spork run` and `spork info` end to end (the spork binary, on the simulator), with an
 // external-style OpenCL C kernel taking a buffer and every scalar kind.
 #include <doctest/doctest.h>
+#include <sys/wait.h>
 
 #include <cmath>
 #include <cstdio>
@@ -11,7 +12,6 @@
 #include <random>
 #include <sstream>
 #include <string>
-#include <sys/wait.h>
 #include <vector>
 
 namespace {
@@ -98,7 +98,8 @@ TEST_CASE("spork run: buf@FILE inputs, 2-D grid, GTT placement") {
   for (auto& e : y) e = u(rng);
   write_vec("x.bin", x);
   write_vec("y.bin", y);
-  Result r = spork("run " + kCo + " saxpy_rows --grid 1,5 --block 64 --placement gtt --arg buf@x.bin --arg buf@y.bin"
+  Result r = spork("run " + kCo +
+                   " saxpy_rows --grid 1,5 --block 64 --placement gtt --arg buf@x.bin --arg buf@y.bin"
                    " --arg f32:2.5 --arg u32:37 --arg u32:5 --out 1:y_out.bin");
   INFO(r.out << r.err);
   REQUIRE(r.code == 0);
@@ -110,8 +111,9 @@ TEST_CASE("spork run: buf@FILE inputs, 2-D grid, GTT placement") {
 }
 
 TEST_CASE("spork run: embedded kernels (fill with a byte-filled buffer, gemm with --stats and --dump-ib)") {
-  Result r = spork("run gfx1100/fill fill_u32 --grid 2 --block 64 --arg buf:4096:0xEE --arg u32:0x11223344"
-                   " --arg u32:10 --out 0:fill.bin");
+  Result r = spork(
+      "run gfx1100/fill fill_u32 --grid 2 --block 64 --arg buf:4096:0xEE --arg u32:0x11223344"
+      " --arg u32:10 --out 0:fill.bin");
   INFO(r.out << r.err);
   REQUIRE(r.code == 0);
   auto f = read_vec<uint32_t>("fill.bin");
@@ -128,8 +130,9 @@ TEST_CASE("spork run: embedded kernels (fill with a byte-filled buffer, gemm wit
   write_vec("A.bin", A);
   write_vec("B.bin", B);
   std::remove("ib.bin");
-  r = spork("run gfx1100/gemm gemm --grid 1,1 --block 16,16 --arg buf@A.bin --arg buf@B.bin --arg buf:256:0xFF"
-            " --arg u32:8 --arg u32:8 --arg u32:8 --out 2:C.bin --stats --dump-ib ib.bin");
+  r = spork(
+      "run gfx1100/gemm gemm --grid 1,1 --block 16,16 --arg buf@A.bin --arg buf@B.bin --arg buf:256:0xFF"
+      " --arg u32:8 --arg u32:8 --arg u32:8 --out 2:C.bin --stats --dump-ib ib.bin");
   INFO(r.out << r.err);
   REQUIRE(r.code == 0);
   CHECK(has(r.out, "stats:"));
@@ -144,7 +147,7 @@ TEST_CASE("spork run: embedded kernels (fill with a byte-filled buffer, gemm wit
     }
   auto ib = read_vec<uint32_t>("ib.bin");
   REQUIRE(ib.size() > 8);
-  CHECK((ib[0] >> 30) == 3u);  // a type-3 PM4 packet header
+  CHECK((ib[0] >> 30) == 3u);      // a type-3 PM4 packet header
   r = spork("pm4 decode ib.bin");  // the dump is what `spork pm4 decode` reads
   INFO(r.err);
   CHECK(r.code == 0);

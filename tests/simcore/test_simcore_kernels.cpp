@@ -302,3 +302,181 @@ TEST_CASE("simcore_ops kernels at -O0/-O1/-O3") {
     }
   }
 }
+
+namespace {
+std::string more_path(const char* opt) { return std::string(SIMCORE_KERNEL_DIR "/gfx1100/simcore_more_") + opt + ".co"; }
+bool close_rel(double a, double b, double rel) {
+  if (std::isnan(a) || std::isnan(b)) return std::isnan(a) && std::isnan(b);
+  return std::fabs(a - b) <= rel * std::max(1.0, std::fabs(b));
+}
+}  // namespace
+
+TEST_CASE("simcore_more kernels at -O0/-O1/-O3") {
+  const uint32_t groups = 4, n = groups * 64;
+  for (const char* opt : kOpt) {
+    const std::string opt_level = opt;
+    CAPTURE(opt_level);
+    CodeObject co(read_file(more_path(opt)));
+    Gpu gpu;
+    const uint64_t code = gpu.load(co);
+    std::mt19937_64 rng(99);
+
+    SUBCASE("chars: 8- and 16-bit integer arithmetic") {
+      std::vector<int8_t> a(n);
+      std::vector<int16_t> b(n);
+      for (auto& v : a) v = int8_t(rng());
+      for (auto& v : b) v = int16_t(rng());
+      const uint64_t A = gpu.alloc(n), B = gpu.alloc(n * 2), O = gpu.alloc(n), C = gpu.alloc(n * 2);
+      gpu.put(A, a);
+      gpu.put(B, b);
+      run_kernel(gpu, co, code, "chars", Args().add(O).add(A).add(B).add(C), {groups, 1, 1}, {64, 1, 1});
+      auto o = gpu.get<uint8_t>(O, n);
+      auto c = gpu.get<uint16_t>(C, n);
+      for (uint32_t i = 0; i < n; ++i) {
+        const int x = a[i], y = b[i];
+        REQUIRE(o[i] == uint8_t(x * 3 + y / 7 - (x >> 2)));
+        REQUIRE(c[i] == uint16_t(y * x + (y >> 3) + uint32_t(uint16_t(y)) / 5u + (y < x ? 1 : 0)));
+      }
+    }
+    SUBCASE("vec: float4 and int4") {
+      std::vector<float> a(n * 4);
+      std::vector<int32_t> b(n * 4);
+      std::uniform_real_distribution<float> d(-10, 10);
+      for (auto& v : a) v = d(rng);
+      for (auto& v : b) v = int32_t(rng() % 2001) - 1000;
+      const uint64_t A = gpu.alloc(n * 16), B = gpu.alloc(n * 16), O = gpu.alloc(n * 16);
+      gpu.put(A, a);
+      gpu.put(B, b);
+      run_kernel(gpu, co, code, "vec", Args().add(O).add(A).add(B), {groups, 1, 1}, {64, 1, 1});
+      auto o = gpu.get<float>(O, n * 4);
+      for (uint32_t i = 0; i < n; ++i)
+        for (int k = 0; k < 4; ++k) REQUIRE(o[i * 4 + k] == a[i * 4 + k] * 2.0f + float(b[i * 4 + k]) + a[i * 4 + 3 - k]);
+    }
+    SUBCASE("longs: 64-bit integer arithmetic, division and conversions") {
+      std::vector<int64_t> a(n);
+      std::vector<uint64_t> b(n);
+      for (auto& v : a) v = int64_t(rng());
+      for (auto& v : b) v = rng() >> (1 + rng() % 40);
+      const uint64_t A = gpu.alloc(n * 8), B = gpu.alloc(n * 8), O = gpu.alloc(n * 48);
+      gpu.put(A, a);
+      gpu.put(B, b);
+      run_kernel(gpu, co, code, "longs", Args().add(O).add(A).add(B), {groups, 1, 1}, {64, 1, 1});
+      auto o = gpu.get<int64_t>(O, n * 6);
+      for (uint32_t i = 0; i < n; ++i) {
+        const int64_t x = a[i];
+        const uint64_t y = b[i] | 1;
+        REQUIRE(o[i * 6 + 0] == int64_t(uint64_t(x) * y));
+        REQUIRE(o[i * 6 + 1] == int64_t(y / 13u) + x % 1000);
+        REQUIRE(o[i * 6 + 2] == (x >> (y & 63)));
+        REQUIRE(o[i * 6 + 3] == int64_t(double(x) * 0.5));
+        REQUIRE(o[i * 6 + 4] == int64_t(uint64_t(double(y))));
+        REQUIRE_MESSAGE(o[i * 6 + 5] == int64_t(64 + std::countl_zero(y) + std::countr_zero(y) + std::popcount(y)),
+                        "y=" << y << " (OpenCL long long is 128-bit: clz counts 64 more)");
+      }
+    }
+    SUBCASE("maths: amdgcn math builtins (hardware approximations within 1e-5)") {
+      std::vector<float> a(n);
+      std::vector<double> dd(n);
+      std::uniform_real_distribution<float> d(-4, 4);
+      for (auto& v : a) v = d(rng);
+      for (auto& v : dd) v = double(d(rng)) * 3.3;
+      const uint64_t A = gpu.alloc(n * 4), O = gpu.alloc(n * 32), D = gpu.alloc(n * 8);
+      gpu.put(A, a);
+      gpu.put(D, dd);
+      run_kernel(gpu, co, code, "maths", Args().add(O).add(A).add(D), {groups, 1, 1}, {64, 1, 1});
+      auto o = gpu.get<float>(O, n * 8);
+      auto od = gpu.get<double>(D, n);
+      const double pi2 = 6.283185307179586;
+      for (uint32_t i = 0; i < n; ++i) {
+        const float x = a[i];
+        int e;
+        const float mant = std::frexp(x, &e);
+        const double ref[8] = {std::fabs(x) + std::copysign(1.0f, x),
+                               std::max(x, 0.0f) * std::min(x, 1.0f),
+                               1.0 / x + 1.0 / std::sqrt(std::fabs(x) + 1.0),
+                               std::exp2(double(x)) + std::log2(std::fabs(x) + 1.0),
+                               std::sin(pi2 * x) + std::cos(pi2 * x),
+                               (x - std::floor(x)) + x * 8.0 + mant,
+                               double(e) + std::round(x) + std::trunc(x),
+                               x > 0 ? std::sqrt(x) : -x};
+        for (int k = 0; k < 8; ++k) REQUIRE_MESSAGE(close_rel(o[i * 8 + k], ref[k], 1e-5), "item " << i << " result " << k);
+        const double y = dd[i];
+        const double rd = std::fma(y, y, 1.0) / (y + 3.0) + std::round(y) + double(uint64_t(std::fabs(y))) + std::fmax(y, 2.0);
+        REQUIRE(close_rel(od[i], rd, 1e-15));
+      }
+    }
+    SUBCASE("lds64: 64-bit LDS atomics incl. cmpxchg") {
+      std::vector<uint64_t> a(n);
+      for (auto& v : a) v = rng() >> 8;
+      const uint64_t A = gpu.alloc(n * 8), O = gpu.alloc(n * 8);
+      gpu.put(A, a);
+      run_kernel(gpu, co, code, "lds64", Args().add(O).add(A), {groups, 1, 1}, {64, 1, 1});
+      auto o = gpu.get<uint64_t>(O, n);
+      for (uint32_t g = 0; g < groups; ++g) {
+        uint64_t sum[8] = {}, mx[8] = {};
+        uint32_t orv[4] = {};
+        for (uint32_t l = 0; l < 64; ++l) {
+          const uint64_t v = a[g * 64 + l];
+          sum[l & 7] += v;
+          mx[l & 7] = std::max(mx[l & 7], v);
+          orv[l & 3] |= uint32_t(v);
+        }
+        for (uint32_t l = 0; l < 64; ++l) {
+          const uint64_t s = (l & 15) < 8 ? sum[l & 7] : mx[l & 7];
+          const uint64_t rest = o[g * 64 + l] - s - orv[l & 3];  // s[16]: the value of whichever lane won the cmpxchg
+          bool found = false;
+          for (uint32_t k = 0; k < 64; ++k) found |= rest == a[g * 64 + k];
+          REQUIRE_MESSAGE(found, "group " << g << " lane " << l);
+        }
+      }
+    }
+    SUBCASE("gatomics: 64-bit and float global atomics from two threads") {
+      std::vector<uint32_t> a(n);
+      for (auto& v : a) v = uint32_t(rng() % 100000);
+      const uint64_t A = gpu.alloc(n * 4), C = gpu.alloc(64), D = gpu.alloc(16), F = gpu.alloc(16);
+      gpu.put(A, a);
+      gpu.put(C, std::vector<uint64_t>{0, 0, 0, ~0ull});
+      gpu.put(D, std::vector<int32_t>{INT32_MAX, 1000000});
+      gpu.put(F, std::vector<float>{0.0f});
+      sim::DispatchOptions opt;
+      opt.threads = 2;
+      run_kernel(gpu, co, code, "gatomics", Args().add(C).add(D).add(F).add(A), {groups, 1, 1}, {64, 1, 1}, opt);
+      auto c = gpu.get<uint64_t>(C, 4);
+      auto d = gpu.get<int32_t>(D, 2);
+      auto f = gpu.get<float>(F, 1);
+      int64_t mn = 0;
+      uint64_t mx = 0, andv = ~0ull;
+      int32_t dmin = INT32_MAX;
+      for (uint32_t v : a) {
+        mn = std::min(mn, -int64_t(v));
+        mx = std::max(mx, uint64_t(v) << 20);
+        andv &= ~uint64_t(v);
+        dmin = std::min(dmin, int32_t(v) - 500);
+      }
+      CHECK(int64_t(c[0]) == mn);
+      CHECK(c[1] == mx);
+      CHECK(std::find(a.begin(), a.end(), uint32_t(c[2])) != a.end());
+      CHECK(c[3] == andv);
+      CHECK(d[0] == dmin);
+      CHECK(d[1] == int32_t(1000000 - n));
+      CHECK(f[0] == float(n));
+    }
+    SUBCASE("lanes: readfirstlane, ds_bpermute, mbcnt, bfe, alignbyte, ballot") {
+      std::vector<uint32_t> a(n);
+      for (auto& v : a) v = uint32_t(rng());
+      const uint64_t A = gpu.alloc(n * 4), O = gpu.alloc(n * 4);
+      gpu.put(A, a);
+      run_kernel(gpu, co, code, "lanes", Args().add(O).add(A), {groups, 1, 1}, {64, 1, 1});
+      auto o = gpu.get<uint32_t>(O, n);
+      for (uint32_t i = 0; i < n; ++i) {
+        const uint32_t wave = i & ~31u, v = a[i];
+        uint32_t ballot = 0;
+        for (uint32_t l = 0; l < 32; ++l) ballot |= (a[wave + l] & 1) << l;
+        const uint32_t sbfe = uint32_t(int32_t(((v >> 2) & 0x7F) << 25) >> 25);
+        const uint32_t ref = a[wave] + a[wave + ((i ^ 1) & 31)] + (i & 31) + ((v >> 3) & 31) + sbfe +
+                             uint32_t(((uint64_t(v) << 32) | (v + 1)) >> 16) + ballot;
+        REQUIRE_MESSAGE(o[i] == ref, "item " << i);
+      }
+    }
+  }
+}

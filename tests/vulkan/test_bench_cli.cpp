@@ -50,7 +50,9 @@ TEST_CASE("bench gemm --backend vulkan writes checked JSON and CSV records") {
   need_lavapipe();
   std::remove("bench_gemm.json");
   std::remove("bench_gemm.csv");
-  Run r = run_spork("bench gemm --backend vulkan --device llvmpipe --shape 17x31x7,64x32x20 --repeat 2 --json bench_gemm.json --csv bench_gemm.csv");
+  Run r = run_spork(
+      "bench gemm --backend vulkan --device llvmpipe --shape 17x31x7,64x32x20 --repeat 2 --json bench_gemm.json --csv "
+      "bench_gemm.csv");
   INFO(r.out);
   CHECK(r.status == 0);
   CHECK(r.out.find("PASS") != std::string::npos);
