@@ -7,19 +7,26 @@
 namespace spork::gl {
 
 const std::vector<BufferKind>& all_buffer_kinds() {
-  static const std::vector<BufferKind> k = {BufferKind::StaticDraw,  BufferKind::DynamicCopy,       BufferKind::StreamRead,
-                                            BufferKind::StorageNone, BufferKind::StoragePersistent, BufferKind::StorageClient};
+  static const std::vector<BufferKind> k = {BufferKind::StaticDraw,        BufferKind::DynamicCopy,
+                                            BufferKind::StreamRead,        BufferKind::StorageNone,
+                                            BufferKind::StoragePersistent, BufferKind::StorageClient};
   return k;
 }
 
 const char* buffer_kind_name(BufferKind kind) {
   switch (kind) {
-    case BufferKind::StaticDraw: return "GL_STATIC_DRAW";
-    case BufferKind::DynamicCopy: return "GL_DYNAMIC_COPY";
-    case BufferKind::StreamRead: return "GL_STREAM_READ";
-    case BufferKind::StorageNone: return "BufferStorage(0)";
-    case BufferKind::StoragePersistent: return "BufferStorage(PERSISTENT|COHERENT|READ|WRITE)";
-    case BufferKind::StorageClient: return "BufferStorage(CLIENT_STORAGE)";
+    case BufferKind::StaticDraw:
+      return "GL_STATIC_DRAW";
+    case BufferKind::DynamicCopy:
+      return "GL_DYNAMIC_COPY";
+    case BufferKind::StreamRead:
+      return "GL_STREAM_READ";
+    case BufferKind::StorageNone:
+      return "BufferStorage(0)";
+    case BufferKind::StoragePersistent:
+      return "BufferStorage(PERSISTENT|COHERENT|READ|WRITE)";
+    case BufferKind::StorageClient:
+      return "BufferStorage(CLIENT_STORAGE)";
   }
   return "?";
 }
@@ -33,15 +40,20 @@ GLbitfield storage_flags(BufferKind kind) {
   switch (kind) {
     case BufferKind::StoragePersistent:
       return GL_MAP_PERSISTENT_BIT | GL_MAP_COHERENT_BIT | GL_MAP_READ_BIT | GL_MAP_WRITE_BIT;
-    case BufferKind::StorageClient: return GL_CLIENT_STORAGE_BIT;
-    default: return 0;
+    case BufferKind::StorageClient:
+      return GL_CLIENT_STORAGE_BIT;
+    default:
+      return 0;
   }
 }
 GLenum usage(BufferKind kind) {
   switch (kind) {
-    case BufferKind::DynamicCopy: return GL_DYNAMIC_COPY;
-    case BufferKind::StreamRead: return GL_STREAM_READ;
-    default: return GL_STATIC_DRAW;
+    case BufferKind::DynamicCopy:
+      return GL_DYNAMIC_COPY;
+    case BufferKind::StreamRead:
+      return GL_STREAM_READ;
+    default:
+      return GL_STATIC_DRAW;
   }
 }
 }  // namespace
@@ -92,7 +104,10 @@ void Buffer::reset() {
 Buffer::~Buffer() { reset(); }
 
 Buffer::Buffer(Buffer&& o) noexcept
-    : id_(std::exchange(o.id_, 0)), size_(std::exchange(o.size_, 0)), kind_(o.kind_), mapped_(std::exchange(o.mapped_, nullptr)) {}
+    : id_(std::exchange(o.id_, 0)),
+      size_(std::exchange(o.size_, 0)),
+      kind_(o.kind_),
+      mapped_(std::exchange(o.mapped_, nullptr)) {}
 
 Buffer& Buffer::operator=(Buffer&& o) noexcept {
   if (this != &o) {

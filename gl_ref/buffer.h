@@ -22,7 +22,8 @@ enum class BufferKind {
 
 // Every kind, in table order.
 const std::vector<BufferKind>& all_buffer_kinds();
-// "GL_STATIC_DRAW", "BufferStorage(0)", "BufferStorage(PERSISTENT|COHERENT|READ|WRITE)", "BufferStorage(CLIENT_STORAGE)".
+// "GL_STATIC_DRAW", "BufferStorage(0)", "BufferStorage(PERSISTENT|COHERENT|READ|WRITE)",
+// "BufferStorage(CLIENT_STORAGE)".
 const char* buffer_kind_name(BufferKind kind);
 // True for the glBufferStorage kinds (need GL 4.4 or ARB_buffer_storage).
 bool is_immutable(BufferKind kind);

@@ -23,16 +23,26 @@ namespace spork::gl {
 
 const char* gl_error_name(GLenum err) {
   switch (err) {
-    case GL_NO_ERROR: return "GL_NO_ERROR";
-    case GL_INVALID_ENUM: return "GL_INVALID_ENUM";
-    case GL_INVALID_VALUE: return "GL_INVALID_VALUE";
-    case GL_INVALID_OPERATION: return "GL_INVALID_OPERATION";
-    case GL_INVALID_FRAMEBUFFER_OPERATION: return "GL_INVALID_FRAMEBUFFER_OPERATION";
-    case GL_OUT_OF_MEMORY: return "GL_OUT_OF_MEMORY";
-    case GL_STACK_UNDERFLOW: return "GL_STACK_UNDERFLOW";
-    case GL_STACK_OVERFLOW: return "GL_STACK_OVERFLOW";
-    case GL_CONTEXT_LOST: return "GL_CONTEXT_LOST";
-    default: return "unknown GL error";
+    case GL_NO_ERROR:
+      return "GL_NO_ERROR";
+    case GL_INVALID_ENUM:
+      return "GL_INVALID_ENUM";
+    case GL_INVALID_VALUE:
+      return "GL_INVALID_VALUE";
+    case GL_INVALID_OPERATION:
+      return "GL_INVALID_OPERATION";
+    case GL_INVALID_FRAMEBUFFER_OPERATION:
+      return "GL_INVALID_FRAMEBUFFER_OPERATION";
+    case GL_OUT_OF_MEMORY:
+      return "GL_OUT_OF_MEMORY";
+    case GL_STACK_UNDERFLOW:
+      return "GL_STACK_UNDERFLOW";
+    case GL_STACK_OVERFLOW:
+      return "GL_STACK_OVERFLOW";
+    case GL_CONTEXT_LOST:
+      return "GL_CONTEXT_LOST";
+    default:
+      return "unknown GL error";
   }
 }
 
@@ -52,22 +62,38 @@ namespace {
 
 const char* egl_error_name(EGLint e) {
   switch (e) {
-    case EGL_SUCCESS: return "EGL_SUCCESS";
-    case EGL_NOT_INITIALIZED: return "EGL_NOT_INITIALIZED";
-    case EGL_BAD_ACCESS: return "EGL_BAD_ACCESS";
-    case EGL_BAD_ALLOC: return "EGL_BAD_ALLOC";
-    case EGL_BAD_ATTRIBUTE: return "EGL_BAD_ATTRIBUTE";
-    case EGL_BAD_CONFIG: return "EGL_BAD_CONFIG";
-    case EGL_BAD_CONTEXT: return "EGL_BAD_CONTEXT";
-    case EGL_BAD_CURRENT_SURFACE: return "EGL_BAD_CURRENT_SURFACE";
-    case EGL_BAD_DISPLAY: return "EGL_BAD_DISPLAY";
-    case EGL_BAD_MATCH: return "EGL_BAD_MATCH";
-    case EGL_BAD_NATIVE_PIXMAP: return "EGL_BAD_NATIVE_PIXMAP";
-    case EGL_BAD_NATIVE_WINDOW: return "EGL_BAD_NATIVE_WINDOW";
-    case EGL_BAD_PARAMETER: return "EGL_BAD_PARAMETER";
-    case EGL_BAD_SURFACE: return "EGL_BAD_SURFACE";
-    case EGL_CONTEXT_LOST: return "EGL_CONTEXT_LOST";
-    default: return "unknown EGL error";
+    case EGL_SUCCESS:
+      return "EGL_SUCCESS";
+    case EGL_NOT_INITIALIZED:
+      return "EGL_NOT_INITIALIZED";
+    case EGL_BAD_ACCESS:
+      return "EGL_BAD_ACCESS";
+    case EGL_BAD_ALLOC:
+      return "EGL_BAD_ALLOC";
+    case EGL_BAD_ATTRIBUTE:
+      return "EGL_BAD_ATTRIBUTE";
+    case EGL_BAD_CONFIG:
+      return "EGL_BAD_CONFIG";
+    case EGL_BAD_CONTEXT:
+      return "EGL_BAD_CONTEXT";
+    case EGL_BAD_CURRENT_SURFACE:
+      return "EGL_BAD_CURRENT_SURFACE";
+    case EGL_BAD_DISPLAY:
+      return "EGL_BAD_DISPLAY";
+    case EGL_BAD_MATCH:
+      return "EGL_BAD_MATCH";
+    case EGL_BAD_NATIVE_PIXMAP:
+      return "EGL_BAD_NATIVE_PIXMAP";
+    case EGL_BAD_NATIVE_WINDOW:
+      return "EGL_BAD_NATIVE_WINDOW";
+    case EGL_BAD_PARAMETER:
+      return "EGL_BAD_PARAMETER";
+    case EGL_BAD_SURFACE:
+      return "EGL_BAD_SURFACE";
+    case EGL_CONTEXT_LOST:
+      return "EGL_CONTEXT_LOST";
+    default:
+      return "unknown EGL error";
   }
 }
 
@@ -175,7 +201,8 @@ EglDevice describe(EGLDeviceEXT dev, int index) {
   if (d.name.empty()) d.name = d.software ? "software rasterizer" : !d.drm_file.empty() ? d.drm_file : "EGL device";
   if (has_word(ext, "EGL_NV_device_cuda")) {
     EGLAttrib cuda = -1;
-    if (eglQueryDeviceAttribEXT(dev, EGL_CUDA_DEVICE_NV, &cuda)) d.name += " (CUDA device " + std::to_string(cuda) + ")";
+    if (eglQueryDeviceAttribEXT(dev, EGL_CUDA_DEVICE_NV, &cuda))
+      d.name += " (CUDA device " + std::to_string(cuda) + ")";
   }
   eglGetError();  // a failed query above must not leak into the next error report
   return d;
@@ -252,8 +279,13 @@ struct Context::Impl {
     }
     // Newest first: NVIDIA gives exactly the version asked for (4.3 when asked for 4.3), Mesa the newest.
     for (EGLint minor : {6, 5, 4, 3}) {
-      const EGLint ctx_attrs[] = {EGL_CONTEXT_MAJOR_VERSION, 4, EGL_CONTEXT_MINOR_VERSION, minor,
-                                  EGL_CONTEXT_OPENGL_PROFILE_MASK, EGL_CONTEXT_OPENGL_CORE_PROFILE_BIT, EGL_NONE};
+      const EGLint ctx_attrs[] = {EGL_CONTEXT_MAJOR_VERSION,
+                                  4,
+                                  EGL_CONTEXT_MINOR_VERSION,
+                                  minor,
+                                  EGL_CONTEXT_OPENGL_PROFILE_MASK,
+                                  EGL_CONTEXT_OPENGL_CORE_PROFILE_BIT,
+                                  EGL_NONE};
       context = eglCreateContext(d, config, EGL_NO_CONTEXT, ctx_attrs);
       if (context != EGL_NO_CONTEXT) break;
     }
@@ -312,8 +344,9 @@ Context::Context(const std::string& selector) : impl_(std::make_unique<Impl>()) 
   require_libraries();
   const char* client = eglQueryString(EGL_NO_DISPLAY, EGL_EXTENSIONS);
   if (!client) {
-    throw Error("EGL has no client extensions (EGL_EXT_client_extensions), so no headless display: " + egl_error() +
-                ". Install a driver with EGL_EXT_platform_device or EGL_MESA_platform_surfaceless (e.g. libegl-mesa0).");
+    throw Error(
+        "EGL has no client extensions (EGL_EXT_client_extensions), so no headless display: " + egl_error() +
+        ". Install a driver with EGL_EXT_platform_device or EGL_MESA_platform_surfaceless (e.g. libegl-mesa0).");
   }
   bool platform_device = has_word(client, "EGL_EXT_platform_device");
   bool platform_surfaceless = has_word(client, "EGL_MESA_platform_surfaceless");
@@ -350,7 +383,8 @@ Context::Context(const std::string& selector) : impl_(std::make_unique<Impl>()) 
     if (cand >= 0) {
       if (!platform_device) continue;
       d = eglGetPlatformDisplayEXT(EGL_PLATFORM_DEVICE_EXT, devs[size_t(cand)], nullptr);
-      info.platform = "EGL_EXT_platform_device (device " + std::to_string(cand) + ": " + info_.devices[size_t(cand)].name + ")";
+      info.platform =
+          "EGL_EXT_platform_device (device " + std::to_string(cand) + ": " + info_.devices[size_t(cand)].name + ")";
       info.software = info_.devices[size_t(cand)].software;
     } else {
       if (!platform_surfaceless) {
@@ -381,9 +415,12 @@ Context::Context(const std::string& selector) : impl_(std::make_unique<Impl>()) 
   if (!platform_device && !platform_surfaceless)
     throw Error(
         "EGL offers neither EGL_EXT_platform_device nor EGL_MESA_platform_surfaceless, so no headless OpenGL "
-        "context can be made (client extensions: " + std::string(client) + ")");
-  throw Error("no OpenGL 4.3 context" + (sel.empty() ? std::string() : " for device '" + sel + "'") +
-              "; tried:\n" + tried + "EGL devices:\n" + list_text(info_.devices));
+        "context can be made (client extensions: '" +
+        std::string(client) +
+        "'). Is an EGL driver installed (Debian: libegl-mesa0; NVIDIA: the driver's libEGL_nvidia), and do "
+        "__EGL_VENDOR_LIBRARY_FILENAMES / __EGL_VENDOR_LIBRARY_DIRS, if set, point at it?");
+  throw Error("no OpenGL 4.3 context" + (sel.empty() ? std::string() : " for device '" + sel + "'") + "; tried:\n" +
+              tried + "EGL devices:\n" + list_text(info_.devices));
 }
 
 Context::~Context() { impl_->close(); }

@@ -22,14 +22,15 @@ struct EglDevice {
 // What `spork info` shows for OpenGL. Never thrown: absent + reason when there is no GL 4.3.
 struct RendererInfo {
   bool present = false;
-  std::string reason;        // why absent
-  std::string platform;      // "EGL_EXT_platform_device (device 0)" or "EGL_MESA_platform_surfaceless"
-  std::string egl_vendor;    // EGL_VENDOR of the display
+  std::string reason;      // why absent
+  std::string platform;    // "EGL_EXT_platform_device (device 0)" or "EGL_MESA_platform_surfaceless"
+  std::string egl_vendor;  // EGL_VENDOR of the display
   std::string egl_version;
-  std::string vendor, renderer, version, glsl_version;  // GL_VENDOR, GL_RENDERER, GL_VERSION, GL_SHADING_LANGUAGE_VERSION
-  int gl_version = 0;        // 43, 45, 46
-  bool software = false;     // llvmpipe/softpipe or a software EGL device
-  bool buffer_storage = false;  // glBufferStorage (GL 4.4 or ARB_buffer_storage)
+  std::string vendor, renderer, version,
+      glsl_version;                // GL_VENDOR, GL_RENDERER, GL_VERSION, GL_SHADING_LANGUAGE_VERSION
+  int gl_version = 0;              // 43, 45, 46
+  bool software = false;           // llvmpipe/softpipe or a software EGL device
+  bool buffer_storage = false;     // glBufferStorage (GL 4.4 or ARB_buffer_storage)
   std::vector<EglDevice> devices;  // every EGL device seen (empty without EGL_EXT_device_enumeration)
 };
 

@@ -113,8 +113,11 @@ GemmCheck check_gemm(const float* A, const float* B, const float* C, uint32_t M,
       }
     }
   }
+  double sum_diff2 = 0, sum_ref2 = 0;
   auto consider = [&](size_t i, size_t j, double ref, double absum) {
     double c = C[i * N + j];
+    sum_diff2 += (c - ref) * (c - ref);
+    sum_ref2 += ref * ref;
     double err = std::fabs(c - ref) / (absum > 0 ? absum : 1.0);
     if (!(err <= r.rel_error)) {  // NaN also lands here and stays the maximum
       if (!(err <= r.tolerance) && r.first_bad.empty()) {
@@ -133,8 +136,8 @@ GemmCheck check_gemm(const float* A, const float* B, const float* C, uint32_t M,
     for (size_t i = 0; i < b.size(); ++i) ab[i] = std::fabs(b[i] = B[i]);
     cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, int(M), int(N), int(K), 1.0, a.data(), int(K), b.data(),
                 int(N), 0.0, ref.data(), int(N));
-    cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, int(M), int(N), int(K), 1.0, aa.data(), int(K),
-                ab.data(), int(N), 0.0, abs.data(), int(N));
+    cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, int(M), int(N), int(K), 1.0, aa.data(), int(K), ab.data(),
+                int(N), 0.0, abs.data(), int(N));
     for (size_t i = 0; i < M; ++i)
       for (size_t j = 0; j < N; ++j) consider(i, j, ref[i * N + j], abs[i * N + j]);
   } else {
@@ -158,8 +161,17 @@ GemmCheck check_gemm(const float* A, const float* B, const float* C, uint32_t M,
       consider(i, j, ref, absum);
     }
   }
-  r.passed = r.unwritten == 0 && r.rel_error <= r.tolerance;
-  if (r.unwritten) r.first_bad = std::to_string(r.unwritten) + " elements unwritten or non-finite, first " + r.first_bad;
+  r.norm_error = std::sqrt(sum_diff2 / (sum_ref2 > 0 ? sum_ref2 : 1.0));
+  if (std::isnan(r.norm_error)) r.norm_error = INFINITY;
+  if (!(r.norm_error <= r.norm_tolerance) && r.first_bad.empty()) {
+    std::ostringstream os;
+    os << "normwise error ||C - ref|| / ||ref|| = " << r.norm_error << " > " << r.norm_tolerance
+       << " (lower precision than FP32?)";
+    r.first_bad = os.str();
+  }
+  r.passed = r.unwritten == 0 && r.rel_error <= r.tolerance && r.norm_error <= r.norm_tolerance;
+  if (r.unwritten)
+    r.first_bad = std::to_string(r.unwritten) + " elements unwritten or non-finite, first " + r.first_bad;
   return r;
 }
 
@@ -167,7 +179,12 @@ GemmRunner::GemmRunner(Context& ctx) : ctx_(ctx) {
   ctx_.make_current();
   require_timer_queries();
 }
-GemmRunner::~GemmRunner() { ctx_.make_current(); }
+GemmRunner::~GemmRunner() {
+  try {
+    ctx_.make_current();  // its programs are deleted next, in this context
+  } catch (...) {
+  }
+}
 
 const ComputeProgram& GemmRunner::program(const GemmTiling& t) {
   auto bad = [&](const std::string& why) { throw Error("GEMM tiling " + t.str() + " is not valid: " + why); };
@@ -201,7 +218,7 @@ const ComputeProgram& GemmRunner::program(const GemmTiling& t) {
     if (v != std::string::npos) src.replace(v, 12, "#version 430");
   }
   auto u = [](uint32_t x) { return std::to_string(x) + "u"; };
-  Defines defs = {{"BM", u(t.bm)}, {"BN", u(t.bn)}, {"BK", u(t.bk)},        {"TM", u(t.tm)},
+  Defines defs = {{"BM", u(t.bm)}, {"BN", u(t.bn)},   {"BK", u(t.bk)},         {"TM", u(t.tm)},
                   {"TN", u(t.tn)}, {"VEC", u(t.vec)}, {"STAGES", u(t.stages)}, {"LOCAL_SIZE_X", std::to_string(nt)}};
   defs.insert(defs.end(), extra_defines_.begin(), extra_defines_.end());
   if (!prelude_.empty()) {
@@ -211,7 +228,8 @@ const ComputeProgram& GemmRunner::program(const GemmTiling& t) {
   }
   auto p = std::make_unique<ComputeProgram>(src, defs, "gemm.comp");
   auto ls = p->local_size();
-  if (uint64_t(ls[0]) != nt) throw Error("gemm.comp linked with local_size_x " + std::to_string(ls[0]) + ", expected " + std::to_string(nt));
+  if (uint64_t(ls[0]) != nt)
+    throw Error("gemm.comp linked with local_size_x " + std::to_string(ls[0]) + ", expected " + std::to_string(nt));
   return *programs_.emplace(key, std::move(p)).first->second;
 }
 
@@ -239,7 +257,8 @@ GemmResult GemmRunner::run(uint32_t M, uint32_t N, uint32_t K, const GemmTiling&
   GLint max_groups_y = get_indexed(GL_MAX_COMPUTE_WORK_GROUP_COUNT, 1);
   GLint max_groups_x = get_indexed(GL_MAX_COMPUTE_WORK_GROUP_COUNT, 0);
   const uint32_t gx = (N + t.bn - 1) / t.bn, gy = (M + t.bm - 1) / t.bm;
-  if (gx > uint32_t(max_groups_x) || gy > uint32_t(max_groups_y)) throw Error("GEMM needs more workgroups than the driver allows");
+  if (gx > uint32_t(max_groups_x) || gy > uint32_t(max_groups_y))
+    throw Error("GEMM needs more workgroups than the driver allows");
 
   // Rotating sets keep repeated runs from measuring a cache: 256 MiB / set + 1, at most 4 (as the Vulkan path).
   const size_t set_bytes = a_bytes + b_bytes + c_bytes;
@@ -306,6 +325,7 @@ GemmResult GemmRunner::run(uint32_t M, uint32_t N, uint32_t K, const GemmTiling&
     all.checked += ck.checked;
     all.unwritten += ck.unwritten;
     all.rel_error = std::max(all.rel_error, ck.rel_error);
+    all.norm_error = std::max(all.norm_error, ck.norm_error);
     if (!ck.passed && all.first_bad.empty()) all.first_bad = "buffer set " + std::to_string(i) + ": " + ck.first_bad;
     all.passed = all.passed && ck.passed;
   }

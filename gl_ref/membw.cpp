@@ -29,9 +29,12 @@ uint32_t xorshift32(uint32_t& s) {
 
 const char* membw_op_name(MembwOp op) {
   switch (op) {
-    case MembwOp::Read: return "read";
-    case MembwOp::Write: return "write";
-    case MembwOp::Copy: return "copy";
+    case MembwOp::Read:
+      return "read";
+    case MembwOp::Write:
+      return "write";
+    case MembwOp::Copy:
+      return "copy";
   }
   return "?";
 }
@@ -58,7 +61,12 @@ MembwRunner::MembwRunner(Context& ctx) : ctx_(ctx) {
   check_gl("membw set-up");
 }
 
-MembwRunner::~MembwRunner() { ctx_.make_current(); }
+MembwRunner::~MembwRunner() {
+  try {
+    ctx_.make_current();  // its programs are deleted next, in this context
+  } catch (...) {
+  }
+}
 
 void MembwRunner::set_max_groups(uint32_t g) { max_groups_ = g ? std::min(g, driver_max_groups_) : driver_max_groups_; }
 
@@ -68,7 +76,8 @@ MembwResult MembwRunner::run(BufferKind kind, MembwOp op, size_t bytes, unsigned
   bytes &= ~size_t(15);
   if (bytes == 0) throw Error("membw buffers must be at least 16 bytes");
   if (bytes > max_block_ && !ignore_block_limit_)
-    throw Error("a " + std::to_string(bytes >> 20) + " MiB buffer is larger than this driver's GL_MAX_SHADER_STORAGE_BLOCK_SIZE (" +
+    throw Error("a " + std::to_string(bytes >> 20) +
+                " MiB buffer is larger than this driver's GL_MAX_SHADER_STORAGE_BLOCK_SIZE (" +
                 std::to_string(max_block_ >> 20) + " MiB)");
   if (is_immutable(kind) && !ctx_.info().buffer_storage)
     throw Error(std::string(buffer_kind_name(kind)) + " needs OpenGL 4.4 or GL_ARB_buffer_storage");
@@ -154,7 +163,8 @@ MembwResult MembwRunner::run(BufferKind kind, MembwOp op, size_t bytes, unsigned
       x.sums.download(got.data(), got.size() * 4);
       uint32_t total = 0;
       for (uint32_t g : got) total += g;
-      if (total != sum) err << "set " << i << ": read kernel's wrapping sum 0x" << std::hex << total << " != host sum 0x" << sum;
+      if (total != sum)
+        err << "set " << i << ": read kernel's wrapping sum 0x" << std::hex << total << " != host sum 0x" << sum;
     } else {
       got.resize(bytes / 4);
       x.dst.download(got.data(), bytes);
@@ -208,13 +218,20 @@ DispatchResult measure_dispatch(Context& ctx, unsigned count, unsigned repeat) {
     res.gpu_ms.push_back(ms);
     gpu_per.push_back(ms / count);
   }
-  for (unsigned r = 0; r < std::max(repeat, 10u); ++r) {
+  const unsigned singles = std::max(repeat, 10u);
+  TimerQueries qs(2 * size_t(singles));
+  for (unsigned r = 0; r < singles; ++r) {
     double t0 = host_now_ms();
+    qs.timestamp(2 * r);
     glDispatchCompute(1, 1, 1);
+    qs.timestamp(2 * r + 1);
     glFinish();
     sync.push_back(host_now_ms() - t0);
     ++issued;
   }
+  std::vector<double> sync_gpu;
+  for (unsigned r = 0; r < singles; ++r) sync_gpu.push_back(qs.span_ms(2 * r, 2 * r + 1));
+  res.sync_gpu_ms = stats(sync_gpu);
   check_gl("dispatch benchmark");
   res.gpu_per_dispatch_ms = stats(gpu_per);
   res.host_per_dispatch_ms = stats(host);

@@ -25,10 +25,10 @@ struct MembwResult {
   unsigned sets = 1;         // buffer sets rotated over (sets * bytes >= 256 MiB where possible, at most 8)
   std::vector<double> ms;    // GPU time of each timed run (GL_TIMESTAMP before and after)
   Stats gpu;
-  double host_ms = 0;        // host wall time per run, issue to glFinish
-  double gbps = 0;           // bytes_moved / median, 1 GB = 1e9 bytes
-  bool verified = false;     // the data read, written or copied was checked on the host
-  std::string error;         // what was wrong when !verified
+  double host_ms = 0;     // host wall time per run, issue to glFinish
+  double gbps = 0;        // bytes_moved / median, 1 GB = 1e9 bytes
+  bool verified = false;  // the data read, written or copied was checked on the host
+  std::string error;      // what was wrong when !verified
 };
 
 class MembwRunner {
@@ -55,12 +55,13 @@ class MembwRunner {
 };
 
 struct DispatchResult {
-  unsigned count = 0;               // dispatches per batch
-  std::vector<double> gpu_ms;       // per batch: GL_TIMESTAMP after the last minus before the first
-  Stats gpu_per_dispatch_ms;        // gpu_ms / count
-  Stats host_per_dispatch_ms;       // host time of a batch (issue to glFinish) / count
-  Stats sync_host_ms;               // one dispatch + glFinish, host round trip
-  bool verified = false;            // the kernel's counter equals every dispatch issued
+  unsigned count = 0;          // dispatches per batch
+  std::vector<double> gpu_ms;  // per batch: GL_TIMESTAMP after the last minus before the first
+  Stats gpu_per_dispatch_ms;   // gpu_ms / count
+  Stats host_per_dispatch_ms;  // host time of a batch (issue to glFinish) / count
+  Stats sync_host_ms;          // one dispatch + glFinish, host round trip
+  Stats sync_gpu_ms;           // that one dispatch's GL_TIMESTAMP span
+  bool verified = false;       // the kernel's counter equals every dispatch issued
   std::string error;
 };
 

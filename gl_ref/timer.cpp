@@ -1,10 +1,10 @@
 #include "gl_ref/timer.h"
 
-#include "gl_ref/context.h"
-
 #include <algorithm>
 #include <chrono>
 #include <string>
+
+#include "gl_ref/context.h"
 
 namespace spork::gl {
 
@@ -26,7 +26,9 @@ uint64_t TimerQueries::result_ns(size_t i) const {
 
 double TimerQueries::span_ms(size_t begin, size_t end) const {
   uint64_t a = result_ns(begin), b = result_ns(end);
-  if (b < a) throw Error("GL_TIMESTAMP queries went backwards (" + std::to_string(a) + " ns, then " + std::to_string(b) + " ns)");
+  if (b < a)
+    throw Error("GL_TIMESTAMP queries went backwards (" + std::to_string(a) + " ns, then " + std::to_string(b) +
+                " ns)");
   return double(b - a) * 1e-6;
 }
 

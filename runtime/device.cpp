@@ -307,9 +307,18 @@ Device Device::open(const DeviceOptions& opt_in) {
       throw DeviceError(
           "no amdgpu render node found (is the amdgpu kernel driver loaded? `ls /dev/dri`); "
           "--device sim runs the simulator");
-    Device d(winsys::amdgpu_open(nodes.front().path), opt);
-    announce(opt, d.description() + " (" + why + ")");
-    return d;
+    // The first node spork can use (an APU's node may come before a supported dGPU's).
+    std::string reasons;
+    for (const auto& n : nodes) {
+      try {
+        Device d(winsys::amdgpu_open(n.path), opt);
+        announce(opt, d.description() + " (" + why + ")");
+        return d;
+      } catch (const DeviceError& e) {
+        reasons += std::string(reasons.empty() ? "" : "; ") + e.what();
+      }
+    }
+    throw DeviceError("no usable amdgpu render node: " + reasons);
   }
   if (!sel.empty()) {
     if (sel.find('/') == std::string::npos)

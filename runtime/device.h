@@ -225,6 +225,7 @@ class Queue {
   void dispatch(const Function& f, Dim3 grid, Dim3 block, const Args& args);
   size_t recorded() const;  // dispatches recorded since the last submit
   // Submits every recorded dispatch in one IB (in order, each waiting for the previous one).
+  // If it throws, the recorded dispatches are discarded.
   Fence submit();
   // dispatch() + submit().
   Fence launch(const Function& f, Dim3 grid, Dim3 block, const Args& args);

@@ -119,6 +119,7 @@ void QueueState::record(const std::shared_ptr<ModuleState>& module, const Kernel
   p.geometry.grid = {grid.x, grid.y, grid.z};
   p.geometry.workgroup = {block.x, block.y, block.z};
   p.kernarg = pack_kernargs(k, values, p.geometry);
+  check_encodable(p);
   pending.push_back(std::move(p));
 }
 

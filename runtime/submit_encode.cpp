@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <optional>
 
 #include "runtime/dispatch.h"
 
@@ -11,7 +12,37 @@ namespace spork::detail {
 
 namespace {
 uint64_t align_up(uint64_t v, uint64_t a) { return (v + a - 1) / a * a; }
+
+// Scratch the kernel needs for this launch (address left 0), or nothing.
+std::optional<ScratchArea> scratch_need(const Kernel& k, const LaunchGeometry& g) {
+  uint32_t priv = std::max(k.descriptor.private_segment_fixed_size, k.metadata.private_segment_fixed_size);
+  if (priv == 0 && !k.descriptor.uses_dynamic_stack) return std::nullopt;
+  if (k.descriptor.uses_dynamic_stack) priv = std::max<uint32_t>(priv, 16384);  // generous default stack
+  ScratchArea sa;
+  uint32_t wave = k.descriptor.wavefront_size();
+  uint64_t waves_per_wg = (g.workgroup.product() + wave - 1) / wave;
+  sa.bytes_per_wave = uint32_t(align_up(uint64_t(priv) * wave, 1024));
+  sa.waves = uint32_t(std::min<uint64_t>(waves_per_wg * g.grid.product(), 4095));
+  return sa;
+}
 }  // namespace
+
+void check_encodable(const PendingDispatch& p) {
+  const Kernel& k = *p.kernel;
+  constexpr uint64_t kPlaceholder = 1ull << 40;  // any aligned address
+  DispatchParams dp;
+  dp.geometry = p.geometry;
+  dp.code_address = p.module->bo->va + k.code_vaddr();
+  dp.kernarg_address = kPlaceholder;
+  dp.kernarg_bytes = uint32_t(p.kernarg.bytes.size());
+  dp.dynamic_lds_bytes = p.kernarg.dynamic_lds_bytes;
+  dp.dispatch_packet_address = kPlaceholder + 0x10000;
+  dp.timestamp_begin = kPlaceholder + 0x20000;
+  dp.timestamp_end = dp.timestamp_begin + 8;
+  dp.scratch = scratch_need(k, p.geometry);
+  if (dp.scratch) dp.scratch->address = kPlaceholder + 0x100000;
+  dispatch_registers(k, dp);
+}
 
 void encode_and_submit(DeviceCore& dev, Submission& s, std::vector<PendingDispatch>& batch) {
   const auto& info = dev.ws->info();
@@ -49,17 +80,9 @@ void encode_and_submit(DeviceCore& dev, Submission& s, std::vector<PendingDispat
     dp.dispatch_id = s.fence_value * 1024 + i;
     dp.timestamp_begin = data->va + s.ts_offset + 16 * i;
     dp.timestamp_end = dp.timestamp_begin + 8;
-    uint32_t priv = std::max(k.descriptor.private_segment_fixed_size, k.metadata.private_segment_fixed_size);
-    if (priv > 0 || k.descriptor.uses_dynamic_stack) {
-      if (k.descriptor.uses_dynamic_stack) priv = std::max<uint32_t>(priv, 16384);  // generous default stack
-      ScratchArea sa;
-      uint32_t wave = k.descriptor.wavefront_size();
-      uint64_t waves_per_wg = (p.geometry.workgroup.product() + wave - 1) / wave;
-      uint64_t total = waves_per_wg * p.geometry.grid.product();
-      sa.bytes_per_wave = uint32_t(align_up(uint64_t(priv) * wave, 1024));
-      sa.waves = uint32_t(std::min<uint64_t>(total, 4095));
-      auto scratch = dev.alloc_bo(sa.size(), Placement::VRAM, winsys::VM_READ | winsys::VM_WRITE);
-      sa.address = scratch->va;
+    if (auto sa = scratch_need(k, p.geometry)) {
+      auto scratch = dev.alloc_bo(sa->size(), Placement::VRAM, winsys::VM_READ | winsys::VM_WRITE);
+      sa->address = scratch->va;
       dp.scratch = sa;
       s.refs.push_back(scratch);
     }

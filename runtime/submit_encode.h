@@ -11,4 +11,8 @@ namespace spork::detail {
 // s.cmd, s.ib, s.ts_offset, s.fence_offset and s.seq.
 void encode_and_submit(DeviceCore& dev, Submission& s, std::vector<PendingDispatch>& batch);
 
+// Checks at record time what the IB builder would refuse at submit time (LDS, scratch,
+// descriptor bits, user SGPRs), with placeholder addresses. Throws DispatchError.
+void check_encodable(const PendingDispatch& p);
+
 }  // namespace spork::detail

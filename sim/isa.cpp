@@ -425,7 +425,11 @@ std::string waitcnt_text(uint32_t imm) {
   if (vm != 0x3F) add("vmcnt", vm);
   if (exp != 7) add("expcnt", exp);
   if (lgkm != 0x3F) add("lgkmcnt", lgkm);
-  if (s.empty()) add("vmcnt", vm), s += " ", s += "expcnt(" + std::to_string(exp) + ") lgkmcnt(" + std::to_string(lgkm) + ")";
+  if (s.empty()) {  // nothing waited on: LLVM prints every counter
+    add("vmcnt", vm);
+    add("expcnt", exp);
+    add("lgkmcnt", lgkm);
+  }
   return s;
 }
 

@@ -270,6 +270,27 @@ void register_scalar_ops() {
   S("s_and_not0_wrexec_b32", wrexec(w, x, [](u32 s, u32 e) { return ~s & e; }));
   S("s_and_not1_wrexec_b32", wrexec(w, x, [](u32 s, u32 e) { return s & ~e; }));
   S("s_getpc_b64", write_sgpr64(w, x.dst, x.d->pc + x.d->size));
+  // M0-relative SGPR moves (SGPR arrays indexed at run time).
+  S("s_movrels_b32", {
+      const uint32_t i = x.src[0] + w.s[isa::kM0];
+      if (x.kind[0] != K_SREG || i > 105) throw_shader_error(w, x, "s_movrels_b32 source outside s0..s105");
+      w.s[x.dst] = w.s[i];
+    });
+  S("s_movrels_b64", {
+      const uint32_t i = x.src[0] + w.s[isa::kM0];
+      if (x.kind[0] != K_SREG || i > 104) throw_shader_error(w, x, "s_movrels_b64 source outside s0..s105");
+      write_sgpr64(w, x.dst, w.s[i] | uint64_t(w.s[i + 1]) << 32);
+    });
+  S("s_movreld_b32", {
+      const uint32_t i = x.dst + w.s[isa::kM0];
+      if (i > 105) throw_shader_error(w, x, "s_movreld_b32 destination outside s0..s105");
+      w.s[i] = sv(w, x, 0);
+    });
+  S("s_movreld_b64", {
+      const uint32_t i = x.dst + w.s[isa::kM0];
+      if (i > 104) throw_shader_error(w, x, "s_movreld_b64 destination outside s0..s105");
+      write_sgpr64(w, i, sv64(w, x, 0));
+    });
   S("s_movk_i32", w.s[x.dst] = static_cast<u32>(x.imm));
   S("s_cmovk_i32", if (w.scc) w.s[x.dst] = static_cast<u32>(x.imm));
   S("s_addk_i32", {

@@ -52,6 +52,16 @@ uint16_t float_to_half(float f, bool rtz = false) {
   return sign | static_cast<uint16_t>(h);
 }
 
+// A double result rounded once to half: round to odd into float (13 spare bits), then RNE.
+uint16_t double_to_half(double d) {
+  float f = static_cast<float>(d);
+  if (std::isfinite(f) && static_cast<double>(f) != d) {
+    if (std::fabs(static_cast<double>(f)) > std::fabs(d)) f = std::nextafter(f, 0.0f);
+    f = std::bit_cast<float>(std::bit_cast<uint32_t>(f) | 1u);
+  }
+  return float_to_half(f);
+}
+
 // ---- conversions that clamp like the hardware (C++ casts would be UB) -----------------
 inline int32_t cvt_i32(double v) {
   if (std::isnan(v)) return 0;
@@ -653,9 +663,37 @@ template <class F> inline void tri_u16_u32(Wave& w, const XInst& x, F f) {
   for (unsigned l = 0; l < kLanes; ++l) r[l] = f(static_cast<uint16_t>(a[l] >> sa), static_cast<uint16_t>(b[l] >> sb), c[l]);
   write_v(w, x.dst, r);
 }
+// f16 with op_sel (sources' and destination's halves) and abs/neg; computed in double, rounded once.
+template <class F> inline void f16_op(Wave& w, const XInst& x, F f) {
+  const uint32_t* s[3];
+  for (unsigned i = 0; i < x.nsrc && i < 3; ++i) s[i] = vs(w, x, i, w.tmp[i]);
+  uint32_t* r = w.tmp[3];
+  const uint32_t* d = w.v[x.dst - kVgpr0];
+  const bool hi = x.opsel & 8;
+  for (unsigned l = 0; l < kLanes; ++l) {
+    double v[3] = {0, 0, 0};
+    for (unsigned i = 0; i < x.nsrc && i < 3; ++i) {
+      uint16_t h = static_cast<uint16_t>(s[i][l] >> ((x.opsel >> i & 1) ? 16 : 0));
+      if (x.abs >> i & 1) h &= 0x7FFF;
+      if (x.neg >> i & 1) h ^= 0x8000;
+      v[i] = half_to_float(h);
+    }
+    uint16_t res = double_to_half(f(v[0], v[1], v[2]));
+    if (x.clamp) {
+      const float c = half_to_float(res);
+      res = float_to_half(std::isnan(c) ? 0.0f : std::clamp(c, 0.0f, 1.0f));
+    }
+    r[l] = hi ? (d[l] & 0xFFFFu) | static_cast<uint32_t>(res) << 16 : (d[l] & 0xFFFF0000u) | res;
+  }
+  write_v(w, x.dst, r);
+}
 template <class F> inline void bin_f16(Wave& w, const XInst& x, F f) {
   bin_u16(w, x, [&](uint16_t a, uint16_t b) -> uint16_t {
-    return float_to_half(f(half_to_float(a), half_to_float(b)));
+    if (x.abs & 1) a &= 0x7FFF;
+    if (x.abs & 2) b &= 0x7FFF;
+    if (x.neg & 1) a ^= 0x8000;
+    if (x.neg & 2) b ^= 0x8000;
+    return double_to_half(f(double(half_to_float(a)), double(half_to_float(b))));  // one rounding
   });
 }
 // Packed 16-bit ops (VOP3P): op_sel picks each source's half for the low result,
@@ -959,6 +997,59 @@ void register_valu_ops() {
   V("v_min_u16", bin_u16(w, x, [](uint16_t a, uint16_t b) -> uint16_t { return a < b ? a : b; }));
   V("v_max_i16", bin_u16(w, x, [](uint16_t a, uint16_t b) -> uint16_t { return static_cast<int16_t>(a) > static_cast<int16_t>(b) ? a : b; }));
   V("v_min_i16", bin_u16(w, x, [](uint16_t a, uint16_t b) -> uint16_t { return static_cast<int16_t>(a) < static_cast<int16_t>(b) ? a : b; }));
+  V("v_fma_f16", f16_op(w, x, [](double a, double b, double c) { return a * b + c; }), F_FP16, 1);
+  V("v_fmac_f16", f16_op(w, x, [](double a, double b, double c) { return a * b + c; }), F_FP16, 1);
+  V("v_fmamk_f16", f16_op(w, x, [](double a, double b, double c) { return a * b + c; }), F_FP16, 1);
+  V("v_fmaak_f16", f16_op(w, x, [](double a, double b, double c) { return a * b + c; }), F_FP16, 1);
+  V("v_sqrt_f16", f16_op(w, x, [](double a, double, double) { return std::sqrt(a); }), F_FP16);
+  V("v_rcp_f16", f16_op(w, x, [](double a, double, double) { return 1.0 / a; }), F_FP16);
+  V("v_rsq_f16", f16_op(w, x, [](double a, double, double) { return 1.0 / std::sqrt(a); }), F_FP16);
+  V("v_exp_f16", f16_op(w, x, [](double a, double, double) { return std::exp2(a); }), F_FP16);
+  V("v_log_f16", f16_op(w, x, [](double a, double, double) { return std::log2(a); }), F_FP16);
+  V("v_ldexp_f16", {
+      const uint32_t* a = vs(w, x, 0, w.tmp[0]);
+      const uint32_t* b = vs(w, x, 1, w.tmp[1]);
+      uint32_t* r = w.tmp[3];
+      const uint32_t* d = w.v[x.dst - kVgpr0];
+      for (unsigned l = 0; l < kLanes; ++l) {
+        const double v = std::ldexp(double(half_to_float(static_cast<uint16_t>(a[l]))), std::clamp(int32_t(int16_t(b[l])), -100, 100));
+        r[l] = (d[l] & 0xFFFF0000u) | double_to_half(v);
+      }
+      write_v(w, x.dst, r);
+    }, F_FP16);
+  // Relative (M0-indexed) VGPR moves: register arrays indexed at run time.
+  V("v_movreld_b32", {
+      const unsigned idx = x.dst - kVgpr0 + w.s[isa::kM0];
+      if (idx > 255) throw_shader_error(w, x, "v_movreld_b32 destination v" + std::to_string(idx) + " (M0 = " + std::to_string(w.s[isa::kM0]) + ") is beyond v255");
+      const uint32_t* a = vs(w, x, 0, w.tmp[0]);
+      const uint32_t e = w.exec();
+      for (unsigned l = 0; l < kLanes; ++l)
+        if (e >> l & 1) w.v[idx][l] = a[l];
+    });
+  V("v_movrels_b32", {
+      const unsigned idx = x.src[0] - kVgpr0 + w.s[isa::kM0];
+      if (x.kind[0] != K_VGPR || idx > 255) throw_shader_error(w, x, "v_movrels_b32 source outside v0..v255");
+      std::memcpy(w.tmp[0], w.v[idx], sizeof(uint32_t) * kLanes);
+      write_v(w, x.dst, w.tmp[0]);
+    });
+  V("v_movrelsd_b32", {
+      const unsigned si = x.src[0] - kVgpr0 + w.s[isa::kM0];
+      const unsigned di = x.dst - kVgpr0 + w.s[isa::kM0];
+      if (x.kind[0] != K_VGPR || si > 255 || di > 255) throw_shader_error(w, x, "v_movrelsd_b32 register outside v0..v255");
+      std::memcpy(w.tmp[0], w.v[si], sizeof(uint32_t) * kLanes);
+      const uint32_t e = w.exec();
+      for (unsigned l = 0; l < kLanes; ++l)
+        if (e >> l & 1) w.v[di][l] = w.tmp[0][l];
+    });
+  V("v_movrelsd_2_b32", {
+      const unsigned si = x.src[0] - kVgpr0 + (w.s[isa::kM0] & 0x3FF);
+      const unsigned di = x.dst - kVgpr0 + ((w.s[isa::kM0] >> 16) & 0x3FF);
+      if (x.kind[0] != K_VGPR || si > 255 || di > 255) throw_shader_error(w, x, "v_movrelsd_2_b32 register outside v0..v255");
+      std::memcpy(w.tmp[0], w.v[si], sizeof(uint32_t) * kLanes);
+      const uint32_t e = w.exec();
+      for (unsigned l = 0; l < kLanes; ++l)
+        if (e >> l & 1) w.v[di][l] = w.tmp[0][l];
+    });
   V("v_mad_u16", tri_u16(w, x, [](uint16_t a, uint16_t b, uint16_t c) -> uint16_t { return a * b + c; }));
   V("v_mad_i16", tri_u16(w, x, [](uint16_t a, uint16_t b, uint16_t c) -> uint16_t { return a * b + c; }));
   V("v_mad_u32_u16", tri_u16_u32(w, x, [](uint16_t a, uint16_t b, uint32_t c) { return uint32_t(a) * b + c; }));
@@ -999,11 +1090,12 @@ void register_valu_ops() {
       const float v = half_to_float(a);
       return std::isnan(v) ? 0 : uint16_t(int16_t(std::clamp(v, -32768.0f, 32767.0f)));
     }));
-  V("v_add_f16", bin_f16(w, x, [](float a, float b) { return a + b; }), F_FP16);
-  V("v_sub_f16", bin_f16(w, x, [](float a, float b) { return a - b; }), F_FP16);
-  V("v_mul_f16", bin_f16(w, x, [](float a, float b) { return a * b; }), F_FP16);
-  V("v_max_f16", bin_f16(w, x, [](float a, float b) { return fmax_hw(a, b); }), F_FP16);
-  V("v_min_f16", bin_f16(w, x, [](float a, float b) { return fmin_hw(a, b); }), F_FP16);
+  V("v_add_f16", bin_f16(w, x, [](double a, double b) { return a + b; }), F_FP16);
+  V("v_sub_f16", bin_f16(w, x, [](double a, double b) { return a - b; }), F_FP16);
+  V("v_subrev_f16", bin_f16(w, x, [](double a, double b) { return b - a; }), F_FP16);
+  V("v_mul_f16", bin_f16(w, x, [](double a, double b) { return a * b; }), F_FP16);
+  V("v_max_f16", bin_f16(w, x, [](double a, double b) { return fmax_hw(a, b); }), F_FP16);
+  V("v_min_f16", bin_f16(w, x, [](double a, double b) { return fmin_hw(a, b); }), F_FP16);
   V("v_cvt_f32_f16", {
       const uint32_t* a = vs(w, x, 0, w.tmp[0]);
       f32a* r = reinterpret_cast<f32a*>(w.tmp[3]);

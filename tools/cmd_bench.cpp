@@ -111,7 +111,7 @@ void print_table(const std::vector<Record>& recs) {
                     gemm ? fmt_g(r.rel_error) : "-",
                     std::string(r.passed ? "PASS" : "FAIL") + (r.simulated ? " (sim)" : "")});
   }
-  const size_t cap[] = {8, 40, 72, 16, 16, 12, 10, 10, 10, 8, 12};  // widest cell per column
+  const size_t cap[] = {8, 52, 72, 16, 16, 12, 10, 10, 10, 8, 12};  // widest cell per column
   std::vector<size_t> w(rows[0].size(), 0);
   for (auto& row : rows)
     for (size_t i = 0; i < row.size(); ++i) w[i] = std::max(w[i], std::min<size_t>(row[i].size(), cap[i]));
@@ -172,23 +172,26 @@ void write_plot(const std::string& file, const std::vector<Record>& recs) {
   std::string term = ext == ".svg" ? "svg size 1000,600" : ext == ".png" ? "pngcairo size 1000,600" : "";
   if (term.empty()) throw cli::Exit(2, "--plot " + file + ": the file must end in .svg or .png");
   std::map<std::string, std::vector<std::pair<double, double>>> series;
+  // Series names: backend, placement up to its first ':' (the memory-type detail stays in the JSON), op.
+  auto short_placement = [](const std::string& p) { return p.substr(0, p.find(':')); };
   bool any_gemm = false;
   for (auto& r : recs) {
     if (!r.passed) continue;
     if (r.op == "gemm") {
       any_gemm = true;
-      series[r.backend + " " + r.placement + " gemm"].push_back(
+      series[r.backend + " " + short_placement(r.placement) + " gemm"].push_back(
           {std::cbrt(double(r.gemm.M) * r.gemm.N * r.gemm.K), r.gflops});
     } else if (r.op.rfind("membw", 0) == 0) {
-      series[r.backend + " " + r.placement + " " + r.op].push_back({double(r.size_bytes) / (1 << 20), r.gbps});
+      series[r.backend + " " + short_placement(r.placement) + " " + r.op].push_back(
+          {double(r.size_bytes) / (r.op == "membw-copy" ? 2 : 1) / (1 << 20), r.gbps});
     }
   }
   if (series.empty()) throw cli::Exit(1, "--plot: no passing GEMM or bandwidth result to plot");
   FILE* gp = popen("gnuplot", "w");
   if (!gp) throw cli::Exit(1, "--plot: cannot start gnuplot (install gnuplot)");
   std::string esc = file;
-  std::fprintf(gp, "set terminal %s\nset output '%s'\nset logscale x 2\nset key outside right\nset grid\n",
-               term.c_str(), esc.c_str());
+  std::fprintf(gp, "set terminal %s\nset output '%s'\nset logscale x 2\nset key below\nset grid\n", term.c_str(),
+               esc.c_str());
   std::fprintf(gp, "set xlabel '%s'\nset ylabel '%s'\n",
                any_gemm ? "cube root of M*N*K (gemm) / MiB (membw)" : "MiB per buffer",
                any_gemm ? "GFLOP/s (gemm), GB/s read+write (membw)" : "GB/s (bytes read + written)");
@@ -218,6 +221,8 @@ struct Args {
 };
 
 void run(const Args& a) {
+  if (!a.plot.empty() && !a.plot.ends_with(".svg") && !a.plot.ends_with(".png"))
+    throw cli::Exit(2, "--plot " + a.plot + ": the file must end in .svg or .png");
   if (!a.sizes.empty() && !a.shapes.empty()) throw cli::Exit(2, "give --sizes or --shape, not both");
   if (!a.shapes.empty() && a.what != "gemm" && a.what != "all") throw cli::Exit(2, "--shape is for gemm");
   std::set<std::string> wanted;

@@ -185,6 +185,7 @@ class Context {
   std::unique_ptr<Impl> impl_;
 };
 
+// A storage buffer in one memory type, mapped for the host when HOST_VISIBLE. Must not outlive its Context.
 class Buffer {
  public:
   ~Buffer();

@@ -127,7 +127,9 @@ class AmdgpuWinsys final : public Winsys {
     if (b.va) return b.va;
     uint64_t va = 0;
     amdgpu_va_handle vah = nullptr;
-    int r = amdgpu_va_range_alloc(dev_, amdgpu_gpu_va_range_general, b.size, kPage, 0, &va, &vah, AMDGPU_VA_RANGE_HIGH);
+    // The low general range (below 2^47): no sign-extended "high" addresses, which the
+    // 48-bit COMPUTE_PGM_LO/HI and our address checks would not take.
+    int r = amdgpu_va_range_alloc(dev_, amdgpu_gpu_va_range_general, b.size, kPage, 0, &va, &vah, 0);
     if (r) fail("amdgpu_va_range_alloc", r);
     uint64_t vmflags = 0;
     if (perms & VM_READ) vmflags |= AMDGPU_VM_PAGE_READABLE;

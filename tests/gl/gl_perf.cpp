@@ -3,7 +3,6 @@
 // --csv also writes every run. It needs only gl_ref (EGL, GL, BLAS), so it runs where the rest of
 // spork's dependencies are absent.
 #include <CLI/CLI.hpp>
-
 #include <cstdio>
 #include <ctime>
 #include <fstream>
@@ -34,7 +33,8 @@ int main(int argc, char** argv) {
   app.add_option("--repeat", repeat, "timed runs (median reported)")->check(CLI::PositiveNumber);
   app.add_option("--warmup", warmup, "untimed runs first");
   app.add_option("--csv", csv_path, "write every result to this CSV file");
-  app.add_flag("--ignore-ssbo-limit", ignore_limit, "run buffers above GL_MAX_SHADER_STORAGE_BLOCK_SIZE (checked anyway)");
+  app.add_flag("--ignore-ssbo-limit", ignore_limit,
+               "run buffers above GL_MAX_SHADER_STORAGE_BLOCK_SIZE (checked anyway)");
   app.add_flag("--list", list, "list EGL devices and exit");
   app.add_option("--membw-groups", membw_groups, "most workgroups per bandwidth dispatch (0: 65535)");
   app.add_option("--kind", kinds_filter, "only buffer kinds whose name contains this");
@@ -66,7 +66,8 @@ int main(int argc, char** argv) {
     std::ofstream csv;
     if (!csv_path.empty()) {
       csv.open(csv_path);
-      csv << "kind,op,shape,placement,tiling,median_ms,min_ms,max_ms,host_ms,gflops,gbps,rel_error,tolerance,passed,note\n";
+      csv << "kind,op,shape,placement,tiling,median_ms,min_ms,max_ms,host_ms,gflops,gbps,rel_error,tolerance,passed,"
+             "note\n";
     }
     int failures = 0;
 
@@ -90,8 +91,8 @@ int main(int argc, char** argv) {
       for (const std::string& t : tilings) ts.push_back(GemmTiling::parse(t));
       if (ts.empty()) ts.push_back(default_gemm_tiling(i));
       std::printf("\nGEMM (FP32, GPU time from GL_TIMESTAMP pairs, median of %u after %u warm-up)\n", repeat, warmup);
-      std::printf("%-16s %-40s %10s %10s %10s %10s %9s %9s %9s %s\n", "shape", "tiling", "median_ms", "min_ms", "max_ms",
-                  "host_ms", "GFLOP/s", "rel_err", "tol", "check");
+      std::printf("%-16s %-40s %10s %10s %10s %10s %9s %9s %9s %s\n", "shape", "tiling", "median_ms", "min_ms",
+                  "max_ms", "host_ms", "GFLOP/s", "rel_err", "tol", "check");
       for (const std::string& sh : shapes) {
         unsigned M = 0, N = 0, K = 0;
         if (std::sscanf(sh.c_str(), "%ux%ux%u", &M, &N, &K) != 3) M = N = K = unsigned(std::stoul(sh));
@@ -99,10 +100,11 @@ int main(int argc, char** argv) {
           try {
             GemmResult r = g.run(M, N, K, t, warmup, repeat);
             std::string shape = std::to_string(M) + "x" + std::to_string(N) + "x" + std::to_string(K);
-            std::printf("%-16s %-40s %10.3f %10.3f %10.3f %10.3f %9.1f %9.2e %9.2e %s%s (%s, %u set(s))\n", shape.c_str(),
-                        r.tiling.str().c_str(), r.gpu.median, r.gpu.min, r.gpu.max, r.host_ms, r.gflops,
-                        r.check.rel_error, r.check.tolerance, r.check.passed ? "PASS" : "FAIL ",
-                        r.check.passed ? "" : r.check.first_bad.c_str(), r.check.method.c_str(), r.sets);
+            std::printf(
+                "%-16s %-40s %10.3f %10.3f %10.3f %10.3f %9.1f %9.2e %9.2e %s%s (normwise %.1e; %s, %u set(s))\n",
+                shape.c_str(), r.tiling.str().c_str(), r.gpu.median, r.gpu.min, r.gpu.max, r.host_ms, r.gflops,
+                r.check.rel_error, r.check.tolerance, r.check.passed ? "PASS" : "FAIL ",
+                r.check.passed ? "" : r.check.first_bad.c_str(), r.check.norm_error, r.check.method.c_str(), r.sets);
             std::fflush(stdout);
             failures += !r.check.passed;
             if (csv.is_open())
@@ -122,8 +124,10 @@ int main(int argc, char** argv) {
       MembwRunner m(ctx);
       m.set_ignore_block_limit(ignore_limit);
       m.set_max_groups(membw_groups);
-      std::printf("\nAllocation hints: bandwidth of compute kernels (bytes = read + write, GB = 1e9 B; GPU time median of %u)\n",
-                  repeat);
+      std::printf(
+          "\nAllocation hints: bandwidth of compute kernels (bytes = read + write, GB = 1e9 B; GPU time median of "
+          "%u)\n",
+          repeat);
       std::printf("%-48s %-6s %9s %10s %10s %10s %6s %s\n", "buffer", "op", "size", "GB/s", "median_ms", "host_ms",
                   "sets", "check");
       for (uint64_t mib : membw_mib) {
@@ -153,11 +157,13 @@ int main(int argc, char** argv) {
 
     if (dispatches) {
       DispatchResult d = measure_dispatch(ctx, dispatches, repeat);
-      std::printf("\nDispatch overhead (%u dependent 1-workgroup dispatches per batch, %u batches)\n", dispatches, repeat);
+      std::printf("\nDispatch overhead (%u dependent 1-workgroup dispatches per batch, %u batches)\n", dispatches,
+                  repeat);
       std::printf("  GPU per dispatch  (GL_TIMESTAMP span / N): median %.2f us (min %.2f, max %.2f)\n",
                   d.gpu_per_dispatch_ms.median * 1e3, d.gpu_per_dispatch_ms.min * 1e3, d.gpu_per_dispatch_ms.max * 1e3);
       std::printf("  host per dispatch (issue..glFinish / N):   median %.2f us\n", d.host_per_dispatch_ms.median * 1e3);
-      std::printf("  one dispatch + glFinish, host round trip:  median %.2f us\n", d.sync_host_ms.median * 1e3);
+      std::printf("  one dispatch + glFinish, host round trip:  median %.2f us (GPU span %.2f us)\n",
+                  d.sync_host_ms.median * 1e3, d.sync_gpu_ms.median * 1e3);
       std::printf("  check: %s %s\n", d.verified ? "PASS" : "FAIL", d.error.c_str());
       failures += !d.verified;
       if (csv.is_open())

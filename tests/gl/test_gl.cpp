@@ -1,5 +1,6 @@
 // OpenGL reference path: headless EGL context, error paths, GEMM vs FP64, bandwidth kernels.
 #include <doctest/doctest.h>
+#include <sys/wait.h>
 
 #include <cmath>
 #include <cstdio>
@@ -85,7 +86,9 @@ TEST_CASE("errors: no such device, bad GLSL, bad tiling") {
   c.make_current();
 
   // Compile failure carries the driver's info log (which names the undeclared identifier).
-  e = thrown([] { ComputeProgram p("#version 430\nlayout(local_size_x=1) in;\nvoid main() { undeclared_thing = 1; }\n", {}, "bad"); });
+  e = thrown([] {
+    ComputeProgram p("#version 430\nlayout(local_size_x=1) in;\nvoid main() { undeclared_thing = 1; }\n", {}, "bad");
+  });
   CHECK(e.find("GLSL compute shader 'bad' failed to compile") != std::string::npos);
   CHECK(e.find("undeclared_thing") != std::string::npos);
   // Link failure: a compute shader without main.
@@ -105,12 +108,31 @@ TEST_CASE("errors: no such device, bad GLSL, bad tiling") {
   CHECK(glGetError() == GL_NO_ERROR);
 }
 
+TEST_CASE("errors: no EGL driver at all (separate process)") {
+  ctx();  // skips the suite where there is no GL here at all
+  // glvnd with a vendor list naming no file: EGL loads, but offers no platform and no device.
+  std::string cmd = std::string("ASAN_OPTIONS=detect_leaks=0 __EGL_VENDOR_LIBRARY_FILENAMES=/nonexistent/egl.json '") +
+                    GL_PERF_PATH + "' --gemm 8 2>&1";
+  FILE* p = popen(cmd.c_str(), "r");
+  REQUIRE(p != nullptr);
+  std::string out;
+  char buf[512];
+  while (size_t n = fread(buf, 1, sizeof buf, p)) out.append(buf, n);
+  int status = pclose(p);
+  CAPTURE(out);
+  CHECK(WIFEXITED(status));
+  CHECK(WEXITSTATUS(status) == 1);
+  CHECK(out.find("gl_perf: ") != std::string::npos);
+  CHECK(out.find("headless OpenGL") != std::string::npos);
+}
+
 TEST_CASE("inject_defines keeps #version first and line numbers") {
   std::string s = inject_defines("// c\n#version 450\nfoo\n", {{"A", "1u"}, {"B", "x"}});
   CHECK(s == "// c\n#version 450\n#define A 1u\n#define B x\n#line 3\nfoo\n");
   CHECK(inject_defines("foo\n", {{"A", "1"}}) == "#define A 1\n#line 1\nfoo\n");
   // "#version" inside a comment is not the directive.
-  CHECK(inject_defines("// #version 1\n#version 430\nx", {{"Q", "2"}}) == "// #version 1\n#version 430\n#define Q 2\n#line 3\nx");
+  CHECK(inject_defines("// #version 1\n#version 430\nx", {{"Q", "2"}}) ==
+        "// #version 1\n#version 430\n#define Q 2\n#line 3\nx");
 }
 
 TEST_CASE("check_gemm fails on wrong or unwritten results") {
@@ -134,6 +156,13 @@ TEST_CASE("check_gemm fails on wrong or unwritten results") {
     GemmCheck f = check_gemm(A.data(), B.data(), bad.data(), M, N, K, limit, 64);
     CHECK(!f.passed);
     CHECK(f.first_bad.find("C[4,5]") != std::string::npos);
+    // Every element off by 3e-4 relative (like a TF32 product): within the worst-case bound at this
+    // K, caught by the normwise check.
+    bad = C;
+    for (float& x : bad) x *= 1.0003f;
+    GemmCheck t = check_gemm(A.data(), B.data(), bad.data(), M, N, K, limit, 64);
+    CHECK(!t.passed);
+    CHECK(t.norm_error > t.norm_tolerance);
     bad = C;
     bad[7] = NAN;
     CHECK(!check_gemm(A.data(), B.data(), bad.data(), M, N, K, limit, 64).passed);
@@ -151,8 +180,10 @@ TEST_CASE("GEMM at odd shapes matches the FP64 reference") {
   GemmTiling single_stage{64, 64, 16, 4, 4, 0, 1};
   GemmTiling rect{64, 32, 16, 8, 4, 0, 2};
   const Case cases[] = {
-      {1, 1, 1, {}},       {17, 31, 7, {}},   {129, 65, 257, {}},  {64, 68, 36, {}},  // VEC=4 path
-      {33, 40, 12, small}, {70, 44, 20, single_stage}, {67, 36, 28, rect}, {17, 31, 7, single_stage},
+      {1, 1, 1, {}},       {17, 31, 7, {}},
+      {129, 65, 257, {}},  {64, 68, 36, {}},  // VEC=4 path
+      {33, 40, 12, small}, {70, 44, 20, single_stage},
+      {67, 36, 28, rect},  {17, 31, 7, single_stage},
   };
   for (const Case& k : cases) {
     CAPTURE(k.M);
@@ -200,7 +231,7 @@ TEST_CASE("bandwidth kernels read, write and copy every buffer kind") {
       CHECK(r.gbps > 0);
     }
   }
-  // Persistent buffers stay mapped; the mapping sees what the kernel wrote.
+  // Persistent buffers stay mapped; the mapping sees what the GPU wrote (kernel writes: above).
   if (c.info().buffer_storage) {
     Buffer b(BufferKind::StoragePersistent, 64);
     REQUIRE(b.mapped() != nullptr);

@@ -38,3 +38,12 @@ __kernel void spin(__global volatile uint* flag) {
   while (*flag == 0) {
   }
 }
+
+// A private array indexed at run time: lives in scratch (private segment), so the runtime has to
+// provide COMPUTE_TMPRING_SIZE and a scratch area. out[i] = tmp[j] + tmp[m] with tmp[t] = t * k + i.
+__kernel void private_sum(__global uint* out, uint j, uint m, uint k, uint n) {
+  volatile uint tmp[300];
+  uint i = get_global_id(0);
+  for (uint t = 0; t < 300; ++t) tmp[t] = t * k + i;
+  if (i < n) out[i] = tmp[j % 300] + tmp[m % 300];
+}

@@ -187,6 +187,19 @@ TEST_CASE("several submissions in flight, waited out of order") {
   q.finish();
 }
 
+TEST_CASE("a kernel with a private segment gets scratch") {
+  Device& dev = sim();
+  const uint32_t n = 200, j = 17, m = 290, k = 3;
+  Buffer out = dev.alloc(n * 4, Placement::GTT);
+  out.fill(0xFF);
+  Queue q = dev.queue();
+  q.launch(args_module().function("private_sum"), {4}, {64}, Args().buffer(out).u32(j).u32(m).u32(k).u32(n)).wait();
+  auto v = out.map_as<uint32_t>();
+  size_t bad = 0;
+  for (uint32_t i = 0; i < n; ++i) bad += v[i] != (j * k + i) + (m * k + i);
+  CHECK(bad == 0);
+}
+
 TEST_CASE("argument checking names the argument") {
   Queue q = sim().queue();
   Function g = gemm_module().function("gemm");

@@ -12,6 +12,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <ctime>
 #include <string>
 #include <thread>
 #include <vector>
@@ -83,8 +84,10 @@ int main(int argc, char** argv) {
 
       // Timed run, statistics off.
       auto t0 = std::chrono::steady_clock::now();
+      std::clock_t c0 = std::clock();
       auto r = e.run1(p, "gemm", args, grid, wg);
       double wall = seconds_since(t0);
+      double cpu = double(std::clock() - c0) / CLOCKS_PER_SEC;  // all threads of this process
       if (!r.ok()) {
         std::printf("%ux%ux%u: FAILED: %s\n", M, N, K, describe(r).c_str());
         all_ok = false;
@@ -135,6 +138,7 @@ int main(int argc, char** argv) {
       double flop = 2.0 * M * N * K;
       std::printf("\nGEMM %ux%ux%u  (grid %ux%u workgroups of 16x16)\n", M, N, K, grid.x, grid.y);
       std::printf("  wall time (submit -> fence)    %.3f s   (GPU timestamps: %.3f s)\n", wall, gpu_s);
+      std::printf("  host CPU time, all threads     %.3f s   (a loaded machine stretches wall time, not this)\n", cpu);
       std::printf("  simulated GFLOP/s              %.3f\n", flop / wall / 1e9);
       if (st.waves) {
         std::printf("  waves / workgroups             %llu / %llu\n", (unsigned long long)st.waves,

@@ -493,3 +493,85 @@ TEST_CASE("cp: DISPATCH_INDIRECT reads its grid from memory; an empty grid launc
   CHECK(r.error.where.packet == "DISPATCH_INDIRECT");
   e.check_still_works(0x61);
 }
+
+TEST_CASE("cp: random packet streams fail cleanly (CP error, VM fault or hang), never crash, and the GPU goes on") {
+  CpEnv e;
+  auto o = e.gpu.options();
+  o.wait_timeout = std::chrono::milliseconds(1);
+  o.max_packets = 2000;
+  o.instruction_budget = 100000;
+  e.gpu.set_options(o);
+  // IBs live in a read-only buffer; packets aim their addresses at `data` (writable) or `ibs`.
+  Buffer ibs = e.alloc(1 << 16, Domain::GTT, sim::PERM_READ);
+  std::mt19937 r(1234);
+  const Opcode ops[] = {Opcode::NOP, Opcode::SET_SH_REG, Opcode::SET_UCONFIG_REG, Opcode::DISPATCH_DIRECT,
+                        Opcode::DISPATCH_INDIRECT, Opcode::ACQUIRE_MEM, Opcode::RELEASE_MEM, Opcode::EVENT_WRITE,
+                        Opcode::WRITE_DATA, Opcode::WAIT_REG_MEM, Opcode::COPY_DATA, Opcode::INDIRECT_BUFFER,
+                        Opcode::DRAW_INDEX_AUTO, Opcode::DMA_DATA};
+  auto addr = [&](uint64_t base, uint64_t size) { return base + (r() % (size / 4)) * 4; };
+  std::map<sim::ErrorKind, int> kinds;
+  int completed = 0;
+  for (int iter = 0; iter < 1500; ++iter) {
+    std::vector<uint32_t> ib;
+    const size_t n_packets = 1 + r() % 6;
+    for (size_t k = 0; k < n_packets; ++k) {
+      if (r() % 16 == 0) {  // raw garbage dword
+        ib.push_back(r());
+        continue;
+      }
+      Opcode op = ops[r() % std::size(ops)];
+      uint32_t payload = 1 + r() % 8;
+      if (r() % 4) {  // mostly the right size, so the packets get executed
+        switch (op) {
+          case Opcode::DISPATCH_DIRECT: payload = 4; break;
+          case Opcode::DISPATCH_INDIRECT: payload = 3; break;
+          case Opcode::ACQUIRE_MEM:
+          case Opcode::RELEASE_MEM: payload = 7; break;
+          case Opcode::EVENT_WRITE: payload = 1; break;
+          case Opcode::WAIT_REG_MEM: payload = 6; break;
+          case Opcode::COPY_DATA: payload = 5; break;
+          case Opcode::WRITE_DATA:
+          case Opcode::SET_SH_REG: payload = std::max(payload, 4u); break;
+          default: break;
+        }
+      }
+      if (op == Opcode::INDIRECT_BUFFER) payload = 3;
+      ib.push_back(make_type3_header(op, payload));
+      for (uint32_t i = 0; i < payload; ++i) {
+        uint32_t v = r();
+        switch (r() % 5) {
+          case 0: v = uint32_t(addr(e.data.va, e.data.size)); break;
+          case 1: v = uint32_t(e.data.va >> 32); break;
+          case 2: v = r() % 8; break;
+          default: break;
+        }
+        if (op == Opcode::SET_SH_REG && i == 0 && r() % 2) v = 0x200 + r() % 0x40;  // the compute registers
+        if ((op == Opcode::DISPATCH_DIRECT || op == Opcode::DISPATCH_INDIRECT) && i < 3 && r() % 4) v = r() % 3;
+        if (op == Opcode::INDIRECT_BUFFER && i == 0) v = uint32_t(addr(ibs.va, ibs.size));
+        if (op == Opcode::INDIRECT_BUFFER && i == 1) v = uint32_t(ibs.va >> 32);
+        if (op == Opcode::INDIRECT_BUFFER && i == 2) v = (r() % 64 + 1) | (r() % 2) << 20 | (r() % 8 ? 1u << 23 : 0);
+        ib.push_back(v);
+      }
+    }
+    if (r() % 8 == 0 && ib.size() > 1) ib.resize(ib.size() - 1 - r() % (ib.size() - 1));  // truncate
+    const size_t slot = (iter % 64) * 1024;  // bytes; IBs up to 6 * 9 + 1 dwords fit easily
+    std::memcpy(ibs.host + slot, ib.data(), ib.size() * 4);
+    uint64_t seq = e.gpu.submit({{ibs.va + slot, uint32_t(ib.size())}});
+    auto res = e.gpu.wait(seq, std::chrono::seconds(60));
+    REQUIRE(res.status != Status::TimedOut);
+    if (res.ok()) {
+      ++completed;
+    } else {
+      kinds[res.error.kind]++;
+      CHECK_MESSAGE(res.error.kind != sim::ErrorKind::Other, res.error.message);
+      CHECK_FALSE(res.error.message.empty());
+    }
+  }
+  MESSAGE("completed " << completed << ", CP errors " << kinds[sim::ErrorKind::Cp] << ", VM faults "
+                       << kinds[sim::ErrorKind::VmFault] << ", hangs " << kinds[sim::ErrorKind::Hang] << ", shader errors "
+                       << kinds[sim::ErrorKind::Shader] << ", unimplemented " << kinds[sim::ErrorKind::Unimplemented]);
+  CHECK(kinds[sim::ErrorKind::Cp] > 0);
+  CHECK(kinds[sim::ErrorKind::VmFault] > 0);
+  e.gpu.set_options(CpEnv::opts());
+  e.check_still_works(0xF00F);
+}

@@ -8,7 +8,6 @@
 #include <cstdio>
 #include <filesystem>
 #include <memory>
-#include <regex>
 #include <set>
 #include <sstream>
 #include <string>
@@ -66,7 +65,7 @@ std::vector<fs::path> code_objects() {
 TEST_CASE("decoder and disassembler agree with llvm-objdump-19 on every built code object and ISA program") {
   const auto cos = code_objects();
   REQUIRE_MESSAGE(!cos.empty(), "no code objects under " SPORK_BINARY_DIR " (build spork_code_objects first)");
-  const std::regex line(R"(^\t(.*?)\s*// ([0-9A-F]{12,16}): ((?:[0-9A-F]{8} ?)+)\s*$)");
+
   size_t total = 0, bad = 0, missing = 0;
   spork::sim::Memory mem;
   spork::sim::ShaderCore core(mem);  // registers the handlers
@@ -76,18 +75,25 @@ TEST_CASE("decoder and disassembler agree with llvm-objdump-19 on every built co
     std::istringstream in(dis);
     std::string l;
     while (std::getline(in, l)) {
-      std::smatch m;
-      if (!std::regex_match(l, m, line)) continue;
-      const std::string text = norm(m[1].str());
+      // "\t<text>  // <address>: <hex words>" (std::regex trips -Wmaybe-uninitialized in libstdc++ 12).
+      if (l.empty() || l[0] != '\t') continue;
+      const size_t c = l.rfind("// ");
+      if (c == std::string::npos) continue;
+      const size_t colon = l.find(": ", c);
+      if (colon == std::string::npos) continue;
+      const std::string addr = l.substr(c + 3, colon - c - 3), words = l.substr(colon + 2);
+      if (addr.empty() || addr.find_first_not_of("0123456789ABCDEF") != std::string::npos) continue;
+      if (words.find_first_not_of("0123456789ABCDEF \r") != std::string::npos) continue;
+      const std::string text = norm(l.substr(1, c - 1));
       if (text == "s_code_end") continue;  // padding, checked once below
       std::vector<uint8_t> bytes;
-      std::istringstream ws(m[3].str());
+      std::istringstream ws(words);
       std::string w;
       while (ws >> w) {
         const uint32_t v = static_cast<uint32_t>(std::stoul(w, nullptr, 16));
         for (int i = 0; i < 4; ++i) bytes.push_back(static_cast<uint8_t>(v >> (8 * i)));
       }
-      const uint64_t pc = std::stoull(m[2].str(), nullptr, 16);
+      const uint64_t pc = std::stoull(addr, nullptr, 16);
       isa::Inst inst;
       std::string err;
       ++total;
@@ -113,7 +119,7 @@ TEST_CASE("decoder and disassembler agree with llvm-objdump-19 on every built co
       }
       if (!ok || mine != text || inst.size != bytes.size()) {
         if (++bad <= 40)
-          MESSAGE(co.filename().string() << " @" << m[2].str() << ": objdump '" << text << "' vs ours '" << mine << "' (size "
+          MESSAGE(co.filename().string() << " @" << addr << ": objdump '" << text << "' vs ours '" << mine << "' (size "
                                          << int(inst.size) << " vs " << bytes.size() << ")");
       }
     }

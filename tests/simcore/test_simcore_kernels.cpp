@@ -480,3 +480,47 @@ TEST_CASE("simcore_more kernels at -O0/-O1/-O3") {
     }
   }
 }
+
+TEST_CASE("run-time indexed register arrays and half precision at -O0/-O1/-O3") {
+  const uint32_t groups = 2, n = groups * 64;
+  for (const char* opt : kOpt) {
+    const std::string opt_level = opt;
+    CAPTURE(opt_level);
+    CodeObject co(read_file(more_path(opt)));
+    Gpu gpu;
+    const uint64_t code = gpu.load(co);
+    std::mt19937 rng(5);
+    {
+      std::vector<int32_t> idx(n + 1);
+      std::vector<float> a(n * 8);
+      for (auto& v : idx) v = int32_t(rng() % 1000);
+      for (auto& v : a) v = float(rng() % 1000) * 0.25f;
+      const uint64_t I = gpu.alloc(idx.size() * 4), A = gpu.alloc(a.size() * 4), O = gpu.alloc(n * 4);
+      gpu.put(I, idx);
+      gpu.put(A, a);
+      run_kernel(gpu, co, code, "dyn", Args().add(O).add(I).add(A), {groups, 1, 1}, {64, 1, 1});
+      auto o = gpu.get<float>(O, n);
+      for (uint32_t i = 0; i < n; ++i) {
+        float v[8];
+        for (int k = 0; k < 8; ++k) v[k] = a[i * 8 + k];
+        v[idx[i] & 7] = 5.0f;
+        REQUIRE(o[i] == v[idx[i + 1] & 7] + v[(idx[i] + 3) & 7]);
+      }
+    }
+    {
+      std::vector<_Float16> h(n + 1);
+      for (auto& v : h) v = _Float16(float(int(rng() % 2000) - 1000) / 64.0f);
+      const uint64_t H = gpu.alloc(h.size() * 2), O = gpu.alloc(n * 2), F = gpu.alloc(n * 4);
+      gpu.put(H, h);
+      run_kernel(gpu, co, code, "halfs", Args().add(O).add(H).add(F), {groups, 1, 1}, {64, 1, 1});
+      auto o = gpu.get<_Float16>(O, n);
+      auto f = gpu.get<float>(F, n);
+      for (uint32_t i = 0; i < n; ++i) {
+        const _Float16 fused = _Float16(double(h[i]) * double(h[i + 1]) + 1.5);
+        const _Float16 split = _Float16(float(_Float16(float(h[i]) * float(h[i + 1]))) + 1.5f);
+        REQUIRE_MESSAGE((o[i] == fused || o[i] == split), "item " << i << ": " << float(o[i]) << " vs " << float(fused));
+        REQUIRE(f[i] == float(_Float16(float(h[i]) - float(h[i + 1]))) * 0.5f);
+      }
+    }
+  }
+}

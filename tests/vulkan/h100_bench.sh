@@ -1,7 +1,10 @@
 #!/bin/bash
 # Runs on the lent NVIDIA H100 through the device tool (see docs/PERF.md, Vulkan section):
 #   tune the GEMM tiling at 4096^3, then GEMM 4096^3 and 8192^3, bandwidth per memory type,
-#   dispatch overhead, and cuBLAS FP32 / torch copy for reference. Binary: .devbin-vulkan/spork_vkbench.
+#   dispatch overhead, and cuBLAS FP32 / torch copy for reference. Binary, built here first:
+#   cmake --build build --target spork_vkbench && mkdir -p .devbin-vulkan &&
+#   strip -o .devbin-vulkan/spork_vkbench build/tests/vulkan/spork_vkbench
+# then run with the device tool, carry [".gl", ".devbin-vulkan"]: bash tests/vulkan/h100_bench.sh
 set -u
 B=.devbin-vulkan/spork_vkbench
 O=${OUT:-/tmp/vkout}; mkdir -p "$O"

@@ -68,3 +68,20 @@ __attribute__((reqd_work_group_size(64, 1, 1))) __kernel void lanes(__global uin
            __builtin_amdgcn_mbcnt_lo(~0u, 0) + __builtin_amdgcn_ubfe(v, 3, 5) + __builtin_amdgcn_sbfe(v, 2, 7) +
            __builtin_amdgcn_alignbyte(v, v + 1, 2) + (uint)__builtin_amdgcn_ballot_w32(v & 1);
 }
+
+// A register array indexed at run time (-O3: v_movreld_b32 / v_movrels_b32 or selects).
+__attribute__((reqd_work_group_size(64, 1, 1))) __kernel void dyn(__global float* o, __global const int* idx, __global const float* a) {
+  uint i = GID;
+  float v[8];
+  for (int k = 0; k < 8; ++k) v[k] = a[i * 8 + k];
+  v[idx[i] & 7] = 5.0f;
+  o[i] = v[idx[i + 1] & 7] + v[(idx[i] + 3) & 7];
+}
+
+#pragma OPENCL EXTENSION cl_khr_fp16 : enable
+// Half-precision arithmetic (v_fmaak_f16, v_mul_f16, conversions).
+__attribute__((reqd_work_group_size(64, 1, 1))) __kernel void halfs(__global half* o, __global const half* h, __global float* f) {
+  uint i = GID;
+  o[i] = h[i] * h[i + 1] + (half)1.5f;
+  f[i] = (float)(h[i] - h[i + 1]) * 0.5f;
+}
