@@ -172,6 +172,9 @@ void CommandProcessor::wait_reg_mem(std::span<const uint32_t> p) {
   for (;;) {
     uint32_t v = sample();
     if (met(v)) return;
+    if (opt_.cancel && opt_.cancel->load(std::memory_order_relaxed))
+      throw HangError("WAIT_REG_MEM at dword " + std::to_string(loc_.dword_offset) + " of the IB at " +
+                      hex(loc_.ib_address) + " abandoned: the GPU is being destroyed");
     if (std::chrono::steady_clock::now() >= deadline) {
       throw HangError("GPU hang: WAIT_REG_MEM at dword " + std::to_string(loc_.dword_offset) + " of the IB at " +
                       hex(loc_.ib_address) + " waited " + std::to_string(opt_.wait_timeout.count()) + " ms for " +

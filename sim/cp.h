@@ -11,6 +11,7 @@
 // GPU timestamp: a 64-bit counter at 100 MHz (10 ns per tick, like gfx11's GPU clock
 // counter) derived from the host's steady_clock, so simulated durations are host time.
 #pragma once
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <stdexcept>
@@ -50,6 +51,8 @@ struct CpOptions {
   unsigned max_ib_depth = 4;
   // Packets executed per submitted IB before a chain loop is reported as a hang.
   uint64_t max_packets = 1ull << 26;
+  // When set (and true), a waiting WAIT_REG_MEM gives up at once (the GPU is being destroyed).
+  const std::atomic<bool>* cancel = nullptr;
 };
 
 class CommandProcessor {

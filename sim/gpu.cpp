@@ -46,6 +46,7 @@ Gpu::~Gpu() {
     std::lock_guard lk(mu_);
     stop_ = true;
   }
+  cancel_ = true;
   cv_work_.notify_all();
   if (thread_.joinable()) thread_.join();
 }
@@ -122,7 +123,20 @@ void Gpu::worker() {
     {
       std::unique_lock lk(mu_);
       cv_work_.wait(lk, [&] { return stop_ || !queue_.empty(); });
-      if (queue_.empty()) return;  // stop_ and drained
+      if (stop_) {
+        // Destroyed with work queued: nothing more runs; anyone still waiting learns why.
+        for (auto& [seq, ibs] : queue_) {
+          auto it = results_.find(seq);
+          if (it == results_.end()) continue;
+          it->second.status = SubmissionResult::Status::Failed;
+          it->second.error.kind = ErrorKind::Other;
+          it->second.error.message = "submission " + std::to_string(seq) + " never ran: the GPU was destroyed";
+          completed_ = seq;
+        }
+        queue_.clear();
+        cv_done_.notify_all();
+        return;
+      }
       job = std::move(queue_.front());
       queue_.pop_front();
       opt = opt_;
@@ -149,6 +163,7 @@ SubmissionResult Gpu::run(uint64_t seq, const std::vector<IbRef>& ibs, const Gpu
   co.wait_timeout = opt.wait_timeout;
   co.max_ib_depth = opt.max_ib_depth;
   co.max_packets = opt.max_packets;
+  co.cancel = &cancel_;
   SubmissionError& e = r.error;
   auto where = [&] {
     const CpLocation& l = cp_->last_location();

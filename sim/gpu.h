@@ -89,7 +89,9 @@ const char* to_string(SubmissionResult::Status s);
 class Gpu {
  public:
   explicit Gpu(GpuOptions options = {});
-  ~Gpu();  // finishes submissions in flight, then stops the CP thread
+  // Stops the CP thread: the running submission finishes (a WAIT_REG_MEM in it gives up at
+  // once), queued ones are marked failed without running.
+  ~Gpu();
   Gpu(const Gpu&) = delete;
   Gpu& operator=(const Gpu&) = delete;
 
@@ -131,6 +133,7 @@ class Gpu {
   std::map<uint64_t, SubmissionResult> results_;
   uint64_t submitted_ = 0, completed_ = 0;
   bool stop_ = false;
+  std::atomic<bool> cancel_{false};
   std::thread thread_;
 };
 

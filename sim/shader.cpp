@@ -1,6 +1,15 @@
 // The wave32 gfx11 shader core: program decoding/caching, dispatch set-up exactly as the
 // hardware initialises waves, the workgroup scheduler (waves interleaved at barriers,
 // workgroups in parallel on a thread pool), hang budget and error reporting.
+//
+// Design: a program is decoded once (sim/isa) from its entry PC, following fall-through
+// and direct branches, into XInsts that carry a handler pointer and pre-resolved operands
+// (VGPR / SGPR / constant, literal and inline constants materialised for 32- and 64-bit
+// use). Runs of no-ops (s_waitcnt, s_delay_alu, s_clause, s_nop) are folded into the
+// preceding instruction's `next` link: counted for statistics and the budget, never run.
+// Programs are cached per (entry PC, RSRC1) and re-decoded when the code bytes change.
+// Registers are SoA (v[reg][lane]) so lane loops vectorise; handlers compute all 32 lanes
+// and write back under EXEC. s_setpc/s_swappc to undecoded code decode lazily (locked).
 #include <algorithm>
 #include <atomic>
 #include <bit>
