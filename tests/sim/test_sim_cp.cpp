@@ -575,3 +575,20 @@ TEST_CASE("cp: random packet streams fail cleanly (CP error, VM fault or hang), 
   e.gpu.set_options(CpEnv::opts());
   e.check_still_works(0xF00F);
 }
+
+TEST_CASE("gpu: destroying it with a blocked WAIT_REG_MEM and queued work returns promptly") {
+  auto o = SimEnv::default_options();
+  o.wait_timeout = std::chrono::minutes(10);  // the destructor must not wait for this
+  auto start = std::chrono::steady_clock::now();
+  {
+    SimEnv e(o);
+    Buffer data = e.alloc(4096, Domain::GTT);
+    Writer w;
+    w.wait_reg_mem({.function = WaitFunction::EQUAL, .address = data.va, .reference = 1});
+    Buffer ib = e.alloc(w.size() * 4, Domain::GTT, sim::PERM_READ);
+    std::memcpy(ib.host, w.dwords().data(), w.size() * 4);
+    for (int i = 0; i < 4; ++i) e.gpu.submit({{ib.va, uint32_t(w.size())}});
+    CHECK(e.gpu.wait(1, std::chrono::milliseconds(10)).status == Status::TimedOut);
+  }
+  CHECK(std::chrono::steady_clock::now() - start < std::chrono::minutes(1));
+}
