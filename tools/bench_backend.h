@@ -17,7 +17,8 @@ struct GemmShape { uint32_t M = 0, N = 0, K = 0; };
 struct Record {
   std::string backend;    // "pm4", "vulkan", "gl"
   std::string device;     // "AMD Radeon RX 7900 XTX (gfx1100)", "llvmpipe (LLVM 15.0.6, 256 bits)", "spork simulator (gfx1100)"
-  std::string placement;  // where the buffers live: "VRAM", "GTT", "DEVICE_LOCAL (heap 0)", "GL_STATIC_DRAW", ...
+  std::string placement;  // where the buffers live, short: "VRAM", "GTT", "device-local", "GL_STATIC_DRAW", ...
+  std::string placement_detail;  // optional full detail, e.g. Vulkan "type 0 DEVICE_LOCAL|HOST_VISIBLE (heap 0: 2 GiB)"
   std::string op;         // "gemm", "membw-read", "membw-write", "membw-copy", "dispatch-batched", ...
   std::string shape;      // "1024x1024x1024" or a byte size "64 MiB"
   uint64_t size_bytes = 0;           // membw: bytes per run counted as read + write

@@ -211,6 +211,7 @@ GemmResult Context::gemm(const GemmRequest& req) {
   std::vector<float> hostC(c_n);
   for (unsigned s = 0; s < sets; ++s) {
     download(*bufC[s], hostC.data(), c_n * 4);
+    if (req.test_corrupt && s == 0) hostC[c_n / 2] += 1.0f;
     if (full)
       check_full(hostA[s].data(), hostB[s].data(), hostC.data(), M, N, K, chk);
     else

@@ -103,6 +103,9 @@ struct GemmRequest {
   // random sample of `samples` entries (each an FP64 dot product) plus a NaN scan of all of C.
   uint64_t full_check_limit = uint64_t(1) << 27;
   uint32_t samples = 4096;
+  // Test hook (tests/bench): add 1.0 to one entry of the first downloaded C before the check, so
+  // that a correct run must be reported as failed. Only meant for full checks (small shapes).
+  bool test_corrupt = false;
 };
 struct GemmResult {
   GemmConfig config;  // as run (VEC resolved)

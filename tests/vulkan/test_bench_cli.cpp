@@ -71,7 +71,7 @@ TEST_CASE("bench gemm --backend vulkan writes checked JSON and CSV records") {
   CHECK(rec["median_ms"].get<double>() > 0);
   CHECK(rec["gflops"].get<double>() > 0);
   CHECK(rec["rel_error"].get<double>() <= rec["tolerance"].get<double>());
-  CHECK(rec["placement"].get<std::string>().find("type ") != std::string::npos);
+  CHECK(rec["placement_detail"].get<std::string>().find("type ") != std::string::npos);
   std::string csv = slurp("bench_gemm.csv");
   CHECK(csv.rfind("backend,device,placement,op,shape", 0) == 0);
   CHECK(std::count(csv.begin(), csv.end(), '\n') == 3);
