@@ -14,7 +14,7 @@ namespace {
 uint64_t align_up(uint64_t v, uint64_t a) { return (v + a - 1) / a * a; }
 
 // Scratch the kernel needs for this launch (address left 0), or nothing.
-std::optional<ScratchArea> scratch_need(const Kernel& k, const LaunchGeometry& g) {
+std::optional<ScratchArea> scratch_need(const Kernel& k, const LaunchGeometry& g, uint32_t shader_engines) {
   uint32_t priv = std::max(k.descriptor.private_segment_fixed_size, k.metadata.private_segment_fixed_size);
   if (priv == 0 && !k.descriptor.uses_dynamic_stack) return std::nullopt;
   if (k.descriptor.uses_dynamic_stack) priv = std::max<uint32_t>(priv, 16384);  // generous default stack
@@ -22,7 +22,10 @@ std::optional<ScratchArea> scratch_need(const Kernel& k, const LaunchGeometry& g
   uint32_t wave = k.descriptor.wavefront_size();
   uint64_t waves_per_wg = (g.workgroup.product() + wave - 1) / wave;
   sa.bytes_per_wave = uint32_t(align_up(uint64_t(priv) * wave, 1024));
-  sa.waves = uint32_t(std::min<uint64_t>(waves_per_wg * g.grid.product(), 4095));
+  // WAVES is per shader engine on gfx11, so the area holds a whole number of waves per SE.
+  sa.shader_engines = std::max(1u, shader_engines);
+  uint64_t per_se = (waves_per_wg * g.grid.product() + sa.shader_engines - 1) / sa.shader_engines;
+  sa.waves = uint32_t(std::min<uint64_t>(per_se, 4095) * sa.shader_engines);
   return sa;
 }
 }  // namespace
@@ -39,7 +42,7 @@ void check_encodable(const PendingDispatch& p) {
   dp.dispatch_packet_address = kPlaceholder + 0x10000;
   dp.timestamp_begin = kPlaceholder + 0x20000;
   dp.timestamp_end = dp.timestamp_begin + 8;
-  dp.scratch = scratch_need(k, p.geometry);
+  dp.scratch = scratch_need(k, p.geometry, p.module->bo->dev->ws->info().num_shader_engines);
   if (dp.scratch) dp.scratch->address = kPlaceholder + 0x100000;
   dispatch_registers(k, dp);
 }
@@ -80,7 +83,7 @@ void encode_and_submit(DeviceCore& dev, Submission& s, std::vector<PendingDispat
     dp.dispatch_id = s.fence_value * 1024 + i;
     dp.timestamp_begin = data->va + s.ts_offset + 16 * i;
     dp.timestamp_end = dp.timestamp_begin + 8;
-    if (auto sa = scratch_need(k, p.geometry)) {
+    if (auto sa = scratch_need(k, p.geometry, info.num_shader_engines)) {
       auto scratch = dev.alloc_bo(sa->size(), Placement::VRAM, winsys::VM_READ | winsys::VM_WRITE);
       sa->address = scratch->va;
       dp.scratch = sa;

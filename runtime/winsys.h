@@ -51,6 +51,7 @@ struct DeviceInfo {
   unsigned gfx_major = 0, gfx_minor = 0;  // compute IP version (11.0)
   uint32_t family_id = 0, chip_external_rev = 0, device_id = 0;
   uint32_t num_cus = 0;
+  uint32_t num_shader_engines = 1;  // COMPUTE_TMPRING_SIZE.WAVES counts per shader engine
   uint64_t vram_size = 0, vram_cpu_visible_size = 0, gtt_size = 0;
   uint32_t compute_rings = 0;                                // available_rings bitmask of AMDGPU_HW_IP_COMPUTE
   uint64_t timestamp_hz = 0;                                 // GPU clock counter frequency (timestamps of RELEASE_MEM)

@@ -281,6 +281,7 @@ class AmdgpuWinsys final : public Winsys {
     info_.gfx_minor = ip.hw_ip_version_minor;
     info_.gfx_target = amdgpu_gfx_target(gi.family_id, gi.chip_external_rev);
     info_.num_cus = gi.cu_active_number;
+    info_.num_shader_engines = std::max(1u, gi.num_shader_engines);
     info_.compute_rings = ip.available_rings;
     info_.timestamp_hz = uint64_t(gi.gpu_counter_freq) * 1000;  // reported in kHz
     info_.ib_start_alignment = std::max(4u, ip.ib_start_alignment);
