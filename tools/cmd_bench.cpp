@@ -43,7 +43,7 @@ const char* kKnownBackends[] = {"pm4", "vulkan", "gl"};
 
 // Default sweeps. Slow backends (simulator, lavapipe, llvmpipe) get sizes that still show the
 // throughput curve and keep a no-argument run on 2 CPU cores around a minute.
-const std::vector<uint32_t> kGemmSlow = {64, 128, 256, 512, 1024};
+const std::vector<uint32_t> kGemmSlow = {64, 128, 256, 512, 1024, 2048};
 const std::vector<uint32_t> kGemmFast = {256, 512, 1024, 2048, 4096, 8192};
 const std::vector<uint64_t> kMembwSlowMiB = {1, 4, 16, 64};
 const std::vector<uint64_t> kMembwFastMiB = {1, 4, 16, 64, 256, 1024};
@@ -346,8 +346,8 @@ void print_sim_stats(const std::vector<Record>& recs) {
   }
   t.print("Simulator statistics (" + device +
           ", per run; instruction counts, not timing):\n"
-          "VALU util = active lanes / 32 per VALU issue, FMA/inst = lane FMAs per wave instruction issued, "
-          "VOPD share = dual-issued share of VALU issues");
+          "VALU util: active lanes / 32 per VALU issue; FMA/inst: lane FMAs per wave instruction; VOPD share: "
+          "dual-issued VALU");
 }
 
 struct Absent {
@@ -708,7 +708,7 @@ cli::Registrar reg(50, [](CLI::App& app) {
                   "device selector passed to each backend (Vulkan/GL: index or name substring; pm4: render node or "
                   "\"sim\")");
   cmd->add_option("--sizes", args->sizes,
-                  "gemm: square sizes N,N,... (default 64..1024 on simulator/software drivers, 256..8192 on GPUs); "
+                  "gemm: square sizes N,N,... (default 64..2048 on simulator/software drivers, 256..8192 on GPUs); "
                   "with `membw`: buffer sizes as for --bytes");
   cmd->add_option("--shape", args->shapes, "gemm shapes MxNxK[,MxNxK...]");
   cmd->add_option("--bytes", args->bytes, "membw buffer sizes: 64 (MiB), 4K, 1G, ... (default 1..64 MiB or 1..1024 MiB)");
