@@ -12,7 +12,7 @@ mode=${1:-run}
 [ $# -gt 0 ] && shift
 case "$mode" in
   run|test) ;;
-  -h|--help) sed -n '2,8p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+  -h|--help) sed -n '2,/^[^#]/{/^#/p}' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
   *) echo "setup.sh: unknown mode '$mode' (use: ./setup.sh [run|test])" >&2; exit 2 ;;
 esac
 
@@ -39,7 +39,7 @@ if [ ${#missing[@]} -gt 0 ]; then
     exit 1
   fi
   if ! apt-get install -y -q --no-install-recommends "${missing[@]}"; then
-    echo "setup.sh: could not install: ${missing[*]}. These are Debian 12 (bookworm) packages; check that 'apt-cache policy clang-19' shows a candidate." >&2
+    echo "setup.sh: could not install: ${missing[*]}. These are Debian 12 (bookworm) packages; check that 'apt-cache policy ${missing[0]}' shows a candidate and that /etc/apt/sources.list(.d) has bookworm main." >&2
     exit 1
   fi
 fi

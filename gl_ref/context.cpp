@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cctype>
 #include <charconv>
+#include <cstdlib>
 #include <cstring>
 #include <map>
 #include <mutex>
@@ -131,11 +132,17 @@ void require_libraries() {
   static std::once_flag once;
   static std::string missing;
   std::call_once(once, [] {
-    if (!dlopen("libEGL.so.1", RTLD_LAZY | RTLD_GLOBAL))
-      missing = "libEGL.so.1 not found (install libegl1 and a GL driver such as libegl-mesa0): ";
+    // dlerror() clears the message it returns: read it once, right after the failing dlopen.
+    auto error = [] {
+      const char* e = dlerror();
+      return std::string(e ? e : "");
+    };
+    // SPORK_EGL_LIBRARY: only for tests of this path (=/nonexistent); libepoxy still opens libEGL.so.1.
+    const char* egl = std::getenv("SPORK_EGL_LIBRARY");
+    if (!dlopen(egl && *egl ? egl : "libEGL.so.1", RTLD_LAZY | RTLD_GLOBAL))
+      missing = "libEGL.so.1 not found (install libegl1 and a GL driver such as libegl-mesa0): " + error();
     else if (!dlopen("libOpenGL.so.0", RTLD_LAZY | RTLD_GLOBAL) && !dlopen("libGL.so.1", RTLD_LAZY | RTLD_GLOBAL))
-      missing = "neither libOpenGL.so.0 nor libGL.so.1 found (install libopengl0 or libgl1): ";
-    if (!missing.empty()) missing += dlerror() ? dlerror() : "";
+      missing = "neither libOpenGL.so.0 nor libGL.so.1 found (install libopengl0 or libgl1): " + error();
   });
   if (!missing.empty()) throw Error(missing);
 }

@@ -75,6 +75,7 @@ struct SimStats {
   uint64_t salu = 0, valu = 0, vopd = 0, smem = 0, vmem = 0, lds = 0, branch = 0, waitcnt = 0, other = 0;
   uint64_t valu_active_lanes = 0, fma_lanes = 0;
   uint64_t bytes_read = 0, bytes_written = 0, lds_bytes = 0;
+  uint64_t bytes_read_gtt = 0, bytes_written_gtt = 0;  // the GTT part of bytes_read/written (rest: VRAM)
   uint64_t instructions() const { return salu + valu + vopd + smem + vmem + lds + branch + waitcnt + other; }
   // Active lanes per (non-VOPD) VALU issue over the 32 of a wave32.
   double valu_util() const { return valu ? double(valu_active_lanes) / (32.0 * double(valu)) : 0; }

@@ -165,6 +165,8 @@ std::vector<SimStats> collect_sim_stats(DeviceCore& dev, uint64_t seq) {
     x.bytes_read = d.bytes_read[0] + d.bytes_read[1];
     x.bytes_written = d.bytes_written[0] + d.bytes_written[1];
     x.lds_bytes = d.lds_bytes;
+    x.bytes_read_gtt = d.bytes_read[1];
+    x.bytes_written_gtt = d.bytes_written[1];
     out.push_back(x);
   }
   return out;

@@ -79,7 +79,7 @@ class VulkanBackend : public Backend {
     for (vk::Placement p :
          {vk::Placement::DeviceLocal, vk::Placement::HostVisible, vk::Placement::DeviceLocalHostVisible}) {
       auto type = ctx_->memory_type_for(p);
-      if (!type) continue;  // the device offers no such memory type (lavapipe: one type for all)
+      if (!type) continue;                       // the device offers no such memory type (lavapipe: one type for all)
       if (!done.insert(*type).second) continue;  // unified memory: several placements, one type
       if (!env_allows("SPORK_VK_MEMBW_PLACEMENTS", vk::placement_name(p))) continue;
       const std::string placement = vk::placement_name(p), detail = ctx_->describe_memory_type(*type);

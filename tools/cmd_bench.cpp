@@ -42,8 +42,11 @@ namespace {
 const char* kKnownBackends[] = {"pm4", "vulkan", "gl"};
 
 // Default sweeps. Slow backends (simulator, lavapipe, llvmpipe) get sizes that still show the
-// throughput curve and keep a no-argument run on 2 CPU cores around a minute.
+// throughput curve and keep a no-argument run on 2 CPU cores well under a minute. A default GEMM
+// size is skipped when the one before it took so long that this one (8x the work) would take over
+// kStepBudgetS; sizes asked for with --sizes/--shape always run.
 const std::vector<uint32_t> kGemmSlow = {64, 128, 256, 512, 1024, 2048};
+constexpr double kStepBudgetS = 12;
 const std::vector<uint32_t> kGemmFast = {256, 512, 1024, 2048, 4096, 8192};
 const std::vector<uint64_t> kMembwSlowMiB = {1, 4, 16, 64};
 const std::vector<uint64_t> kMembwFastMiB = {1, 4, 16, 64, 256, 1024};
@@ -194,8 +197,8 @@ std::string result_cell(const Record& r) { return r.passed ? "PASS" : "FAIL"; }
 // Series of results that differ only in size, in first-seen order.
 template <typename Key>
 std::vector<std::pair<Key, std::vector<const Record*>>> group(const std::vector<Record>& recs,
-                                                             const std::function<bool(const Record&)>& pick,
-                                                             const std::function<Key(const Record&)>& key) {
+                                                              const std::function<bool(const Record&)>& pick,
+                                                              const std::function<Key(const Record&)>& key) {
   std::vector<std::pair<Key, std::vector<const Record*>>> out;
   for (auto& r : recs) {
     if (!pick(r)) continue;
@@ -227,7 +230,9 @@ void print_gemm(const std::vector<Record>& recs) {
   // Scaling: GFLOP/s per size for each series, and how far the largest size is from the smallest.
   auto series = group<SeriesKey>(
       recs, [](const Record& r) { return r.op == "gemm" && r.passed && r.median_ms > 0; },
-      [](const Record& r) { return SeriesKey{r.backend + (r.simulated ? "*" : ""), r.device, r.placement, ""}; });
+      [](const Record& r) {
+        return SeriesKey{r.backend + (r.simulated ? "*" : ""), r.device, r.placement, ""};
+      });
   std::vector<std::string> shapes;  // columns, by amount of work
   std::vector<std::pair<double, std::string>> by_work;
   for (auto& r : recs)
@@ -254,7 +259,8 @@ void print_gemm(const std::vector<Record>& recs) {
     }
     auto [lo, hi] = std::minmax_element(rs.begin(), rs.end(),
                                         [](const Record* a, const Record* b) { return gemm_work(*a) < gemm_work(*b); });
-    auto peak = *std::max_element(rs.begin(), rs.end(), [](const Record* a, const Record* b) { return a->gflops < b->gflops; });
+    auto peak =
+        *std::max_element(rs.begin(), rs.end(), [](const Record* a, const Record* b) { return a->gflops < b->gflops; });
     auto ratio = [&](const Record* r) {
       return rs.size() > 1 && (*lo)->gflops > 0 ? "x" + fmt(r->gflops / (*lo)->gflops, 1) : std::string("-");
     };
@@ -263,13 +269,15 @@ void print_gemm(const std::vector<Record>& recs) {
     row.push_back(ratio(*hi));
     t2.add(row);
   }
-  t2.print("GEMM scaling: GFLOP/s by size N (M = N = K), and the gain of the peak and of the largest size over the "
-           "smallest");
+  t2.print(
+      "GEMM scaling: GFLOP/s by size N (M = N = K), and the gain of the peak and of the largest size over the "
+      "smallest");
 }
 
 void print_membw(const std::vector<Record>& recs) {
-  auto series = group<SeriesKey>(
-      recs, is_membw, [](const Record& r) { return SeriesKey{backend_label(r), r.device, r.placement, r.op}; });
+  auto series = group<SeriesKey>(recs, is_membw, [](const Record& r) {
+    return SeriesKey{backend_label(r), r.device, r.placement, r.op};
+  });
   if (series.empty()) return;
   std::vector<uint64_t> sizes;
   for (auto& r : recs)
@@ -453,8 +461,9 @@ void write_plot(const std::string& file, const std::vector<Record>& recs) {
   std::fprintf(gp, "set output %s\n", gp_quote(file).c_str());
   std::fprintf(gp, "set logscale xy\nset grid xtics ytics mytics lc rgb '#dddddd'\n");
   std::fprintf(gp, "set key below Left reverse maxcols 1 samplen 3\nset format y '%%g'\n");
-  std::fprintf(gp, "set multiplot layout %d,%d title %s\n", rows, cols,
-               gp_quote("spork bench, " + now_utc() + " (dashed: simulated; its times are not hardware speed)").c_str());
+  std::fprintf(
+      gp, "set multiplot layout %d,%d title %s\n", rows, cols,
+      gp_quote("spork bench, " + now_utc() + " (dashed: simulated; its times are not hardware speed)").c_str());
   for (auto& p : panels) {
     std::fprintf(gp, "set title %s\nset xlabel %s\nset ylabel %s\n", gp_quote(p.title).c_str(),
                  gp_quote(p.xlabel).c_str(), gp_quote(p.ylabel).c_str());
@@ -465,15 +474,15 @@ void write_plot(const std::string& file, const std::vector<Record>& recs) {
       std::snprintf(b, sizeof b, "'%g' %.9g", x, x);
       tics += (tics.empty() ? "" : ", ") + std::string(b);
     }
-    std::fprintf(gp, "set xtics (%s)\nset xrange [%g:%g]\n", tics.c_str(), *p.xs.begin() / 1.3,
-                 *p.xs.rbegin() * 1.3);
+    std::fprintf(gp, "set xtics (%s)\nset xrange [%g:%g]\n", tics.c_str(), *p.xs.begin() / 1.3, *p.xs.rbegin() * 1.3);
     std::string cmd = "plot ";
     for (size_t i = 0; i < p.series.size(); ++i) {
       size_t c = std::find(titles.begin(), titles.end(), p.series[i].title) - titles.begin();
-      cmd += "'-' using 1:2 with linespoints lw 2 lc " + std::to_string(c % 8 + 1) + " pt " +
-             std::to_string(c % 13 + 1) + " dt " +
-             (p.series[i].simulated ? "2" : "1") + " title " + gp_quote(p.series[i].title) +
-             (i + 1 < p.series.size() ? ", " : "\n");
+      static const char* kPalette[] = {"#9400d3", "#009e73", "#56b4e9", "#e69f00", "#0072b2", "#e51e10",
+                                       "#000000", "#d55e00", "#cc79a7", "#8b4513", "#808080", "#f0e442"};
+      cmd += "'-' using 1:2 with linespoints lw 2 lc rgb '" + std::string(kPalette[c % 12]) + "' pt " +
+             std::to_string(c % 13 + 1) + " dt " + (p.series[i].simulated ? "2" : "1") + " title " +
+             gp_quote(p.series[i].title) + (i + 1 < p.series.size() ? ", " : "\n");
     }
     std::fputs(cmd.c_str(), gp);
     for (auto& s : p.series) {
@@ -493,8 +502,10 @@ class Progress {
   explicit Progress(bool on) : on_(on), t0_(std::chrono::steady_clock::now()) {}
   void step(size_t i, size_t n, const std::string& what) {
     if (!on_) return;
-    double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0_).count();
-    std::fprintf(stderr, "\r\033[K[%zu/%zu %4.0fs] %s ...", i, n, s, what.c_str());
+    if (n)
+      std::fprintf(stderr, "\r\033[K[%zu/%zu %4.0fs] %s ...", i, n, seconds(), what.c_str());
+    else
+      std::fprintf(stderr, "\r\033[K%s ...", what.c_str());
     std::fflush(stderr);
   }
   void done() {
@@ -555,6 +566,7 @@ void run(const Args& a) {
     Backend* be;
     std::string what;
     std::function<std::vector<Record>()> run;
+    bool adaptive = false;  // a default GEMM size: skipped when the previous size took too long
   };
   std::vector<Step> steps;
   std::vector<Absent> absent;
@@ -565,7 +577,7 @@ void run(const Args& a) {
     const std::string name = be->name();
     seen.insert(name);
     if (!wanted.empty() && std::find(wanted.begin(), wanted.end(), name) == wanted.end()) continue;
-    progress.step(0, 0, "opening " + name);
+    progress.step(0, 0, "opening " + name + " backend");
     std::string why;
     bool ok = false;
     try {
@@ -586,7 +598,7 @@ void run(const Args& a) {
         for (uint32_t n : slow ? kGemmSlow : kGemmFast) shapes.push_back({n, n, n});
       for (GemmShape s : shapes)
         steps.push_back({b, "gemm " + std::to_string(s.M) + "x" + std::to_string(s.N) + "x" + std::to_string(s.K),
-                         [b, s, &opt] { return b->gemm({s}, opt); }});
+                         [b, s, &opt] { return b->gemm({s}, opt); }, user_shapes.empty()});
     }
     if (do_membw) {
       std::vector<uint64_t> sizes = user_bytes;
@@ -604,12 +616,25 @@ void run(const Args& a) {
     if (!seen.count(b)) absent.push_back({b, "not built into this spork binary"});
 
   std::vector<Record> recs;
+  std::vector<std::string> skipped;
+  double last_gemm_s = 0;  // wall time of the previous default GEMM size of the same backend
   for (size_t i = 0; i < steps.size(); ++i) {
     Step& st = steps[i];
+    if (st.adaptive && i > 0 && steps[i - 1].be == st.be && steps[i - 1].adaptive && last_gemm_s * 8 > kStepBudgetS) {
+      char why[200];
+      std::snprintf(why, sizeof why, "the size before took %.1f s, this one would take about %.0f s; ask with --sizes",
+                    last_gemm_s, last_gemm_s * 8);
+      skipped.push_back(st.be->name() + " " + st.what + ": skipped (" + why + ")");
+      st.adaptive = true;
+      last_gemm_s *= 8;  // every larger default size is skipped too
+      continue;
+    }
     progress.step(i + 1, steps.size(), st.be->name() + " " + st.what);
+    const double t0 = progress.seconds();
     try {
       auto r = st.run();
       recs.insert(recs.end(), r.begin(), r.end());
+      if (st.adaptive) last_gemm_s = progress.seconds() - t0;
     } catch (const std::exception& e) {
       Record r;
       r.backend = st.be->name();
@@ -645,10 +670,10 @@ void run(const Args& a) {
   // Notes: the memory each placement stands for; every failure's reason; all notes with -v.
   std::set<std::string> placements;
   for (auto& r : recs)
-    if (!r.placement_detail.empty())
-      placements.insert(r.backend + " " + r.placement + " = " + r.placement_detail);
-  if (!placements.empty()) std::printf("\n");
+    if (!r.placement_detail.empty()) placements.insert(r.backend + " " + r.placement + " = " + r.placement_detail);
+  if (!placements.empty() || !skipped.empty()) std::printf("\n");
   for (auto& p : placements) std::printf("placement: %s\n", p.c_str());
+  for (auto& s : skipped) std::printf("%s\n", s.c_str());
   bool header = false;
   for (auto& r : recs)
     if (!r.note.empty() && (a.verbose || !r.passed)) {
@@ -705,13 +730,15 @@ cli::Registrar reg(50, [](CLI::App& app) {
   cmd->add_option("--backend", args->backends,
                   "comma-separated backends: pm4,vulkan,gl (default: every available one)");
   cmd->add_option("--device", args->device,
-                  "device selector passed to each backend (Vulkan/GL: index or name substring; pm4: render node or "
-                  "\"sim\")");
+                  "device selector given to every chosen backend, so pair it with --backend (Vulkan/GL: index "
+                  "or name substring; pm4: \"sim\", \"amdgpu\" or a render node path)");
   cmd->add_option("--sizes", args->sizes,
-                  "gemm: square sizes N,N,... (default 64..2048 on simulator/software drivers, 256..8192 on GPUs); "
+                  "gemm: square sizes N,N,... (default 64..2048 on simulator/software drivers, a size skipped when it "
+                  "would take over ~12 s; 256..8192 on GPUs); "
                   "with `membw`: buffer sizes as for --bytes");
   cmd->add_option("--shape", args->shapes, "gemm shapes MxNxK[,MxNxK...]");
-  cmd->add_option("--bytes", args->bytes, "membw buffer sizes: 64 (MiB), 4K, 1G, ... (default 1..64 MiB or 1..1024 MiB)");
+  cmd->add_option("--bytes", args->bytes,
+                  "membw buffer sizes: 64 (MiB), 4K, 1G, ... (default 1..64 MiB or 1..1024 MiB)");
   cmd->add_option("--repeat", args->repeat, "timed runs per result, median reported (default per backend)")
       ->check(CLI::Range(1u, 100000u));
   cmd->add_option("--dispatch-count", args->dispatch_count,

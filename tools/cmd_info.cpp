@@ -66,7 +66,13 @@ json collect() {
     }
     am["nodes"].push_back(j);
   }
-  if (nodes.empty()) am["reason"] = "no amdgpu render node found";
+  bool usable = false;
+  for (const auto& n : am["nodes"]) usable |= n["present"].get<bool>() && n.value("supported", false);
+  am["present"] = usable;  // like the other sections: true when spork can run on it
+  if (nodes.empty())
+    am["reason"] = "no amdgpu render node found";
+  else if (!usable)
+    am["reason"] = "no usable amdgpu render node (each node's reason says why)";
   am["supported_targets"] = targets;
   out["amdgpu"] = am;
 

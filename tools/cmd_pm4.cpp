@@ -5,6 +5,7 @@
 // submit for that dispatch, decoded, with placeholder addresses. CODEOBJ may name an embedded
 // kernel ("gfx1100/gemm") when no such file exists.
 #include <algorithm>
+#include <cerrno>
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
@@ -31,8 +32,9 @@ std::vector<uint8_t> read_all(const std::string& path) {
     std::vector<uint8_t> b((std::istreambuf_iterator<char>(std::cin)), std::istreambuf_iterator<char>());
     return b;
   }
+  if (std::filesystem::is_directory(path)) throw Exit(2, path + " is a directory, not a PM4 stream file");
   std::ifstream in(path, std::ios::binary);
-  if (!in) throw Exit(2, "cannot open " + path);
+  if (!in) throw Exit(2, "cannot open " + path + ": " + std::strerror(errno));
   return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
 }
 

@@ -324,9 +324,12 @@ void run(const RunOptions& o) {
           (unsigned long long)s->salu, (unsigned long long)s->valu, (unsigned long long)s->vopd,
           (unsigned long long)s->smem, (unsigned long long)s->vmem, (unsigned long long)s->lds,
           (unsigned long long)s->branch, (unsigned long long)s->waitcnt, (unsigned long long)s->other);
-      std::printf("  valu_util %.3f  fma_per_inst %.3f  vopd_share %.3f  bytes read %llu  written %llu  lds %llu\n",
-                  s->valu_util(), s->fma_per_inst(), s->vopd_share(), (unsigned long long)s->bytes_read,
-                  (unsigned long long)s->bytes_written, (unsigned long long)s->lds_bytes);
+      std::printf("  valu_util %.3f  lane_fmas %llu  fma_per_inst %.3f  vopd_share %.3f\n", s->valu_util(),
+                  (unsigned long long)s->fma_lanes, s->fma_per_inst(), s->vopd_share());
+      std::printf("  bytes read vram %llu gtt %llu  written vram %llu gtt %llu  lds %llu\n",
+                  (unsigned long long)(s->bytes_read - s->bytes_read_gtt), (unsigned long long)s->bytes_read_gtt,
+                  (unsigned long long)(s->bytes_written - s->bytes_written_gtt),
+                  (unsigned long long)s->bytes_written_gtt, (unsigned long long)s->lds_bytes);
     }
   }
 }

@@ -123,13 +123,15 @@ MembwResult Context::membw(const MembwRequest& req) {
 
   res.passed = true;
   if (req.check) {
-    const unsigned checked_sets = sets;
     std::string bad;
-    for (unsigned s = 0; s < checked_sets && bad.empty(); ++s) {
+    unsigned bad_set = 0;
+    for (unsigned s = 0; s < sets && bad.empty(); ++s) {
+      bad_set = s;
       const uint32_t seed = seed_of(s);
       if (req.op == MembwOp::Read) {
         std::vector<uint32_t> part(groups);
         download(*dst[s], part.data(), groups * 4ull);
+        if (req.test_corrupt && s == 0) part[0] += 1;
         uint32_t got = 0, want = 0;
         for (uint32_t p : part) got += p;
         for (uint64_t i = 0; i < bytes / 4; ++i) want += pattern(i, seed);
@@ -137,6 +139,7 @@ MembwResult Context::membw(const MembwRequest& req) {
       } else {
         std::vector<uint32_t> all((bytes + off) / 4);
         download(*dst[s], all.data(), bytes + off);
+        if (req.test_corrupt && s == 0) all[(off + bytes / 2) / 4] ^= 1;
         const uint32_t* out = all.data() + off / 4;
         for (uint64_t i = 0; i < bytes / 4; ++i)
           if (out[i] != pattern(i, seed)) {
@@ -148,7 +151,7 @@ MembwResult Context::membw(const MembwRequest& req) {
     }
     if (!bad.empty()) {
       res.passed = false;
-      res.note += (res.note.empty() ? "" : "; ") + bad + " (set " + std::to_string(checked_sets) + ")";
+      res.note += (res.note.empty() ? "" : "; ") + bad + " (buffer set " + std::to_string(bad_set) + ")";
     }
   }
   res.note += std::string(res.note.empty() ? "" : "; ") + std::to_string(sets) + " buffer set(s) rotated";

@@ -2,7 +2,9 @@
 
 #include <dlfcn.h>
 
+#include <cstdlib>
 #include <mutex>
+#include <vector>
 
 #include "vulkan_ref/vulkan_ref.h"
 
@@ -15,7 +17,11 @@ PFN_vkGetInstanceProcAddr open_loader() {
   static std::string why;
   std::call_once(once, [] {
     void* lib = nullptr;
-    for (const char* name : {"libvulkan.so.1", "libvulkan.so"}) {
+    // SPORK_VULKAN_LOADER names the loader library to use instead (a path, or /nonexistent in tests).
+    const char* env = std::getenv("SPORK_VULKAN_LOADER");
+    std::vector<const char*> names = {"libvulkan.so.1", "libvulkan.so"};
+    if (env && *env) names = {env};
+    for (const char* name : names) {
       lib = dlopen(name, RTLD_NOW | RTLD_LOCAL);  // never closed: drivers keep pointers into it
       if (lib) break;
       const char* e = dlerror();

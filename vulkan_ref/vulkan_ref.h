@@ -106,6 +106,9 @@ struct GemmRequest {
   // Test hook (tests/bench): add 1.0 to one entry of the first downloaded C before the check, so
   // that a correct run must be reported as failed. Only meant for full checks (small shapes).
   bool test_corrupt = false;
+  // Test hook: dispatch one workgroup column fewer, so the last columns of C keep their poison and
+  // the run must be reported as failed with unwritten entries.
+  bool test_short_grid = false;
 };
 struct GemmResult {
   GemmConfig config;  // as run (VEC resolved)
@@ -134,6 +137,8 @@ struct MembwRequest {
   // Bytes between the start of each destination allocation and the bound destination range, a
   // multiple of the device's minStorageBufferOffsetAlignment (studies placement effects on copy).
   uint64_t dst_offset = 0;
+  // Test hook: change one word of the first downloaded result before the check (must then fail).
+  bool test_corrupt = false;
 };
 struct MembwResult {
   uint32_t memory_type = 0;

@@ -205,12 +205,23 @@ class AmdgpuWinsys final : public Winsys {
     if (timeout == std::chrono::nanoseconds::max()) ns = AMDGPU_TIMEOUT_INFINITE;
     uint32_t expired = 0;
     int r = amdgpu_cs_query_fence_status(&f, ns, 0, &expired);
+    // The wait ioctl returns the fence's error once it signalled with one: -ETIME for the job
+    // the kernel's lockup timer killed (a hang), -ECANCELED for jobs dropped by a reset.
+    if (r == -ETIME)
+      throw GpuFaultError("submission " + std::to_string(seq) +
+                          " hung: the kernel driver's job timeout (amdgpu.lockup_timeout) fired and reset the GPU (" +
+                          reset_state() + "); dmesg shows the fault");
     if (r == -ECANCELED || r == -ENODEV)
       throw GpuFaultError("submission " + std::to_string(seq) + " failed: the GPU reset (" + reset_state() +
                           "); dmesg shows the fault");
-    if (r) fail("amdgpu_cs_query_fence_status", r);
     std::string rs = reset_state();
-    if (!rs.empty())
+    if (r && !rs.empty())
+      throw GpuFaultError("submission " + std::to_string(seq) + " failed: " + rs + " (fence wait: " + errno_text(r) +
+                          "; dmesg shows the fault)");
+    if (r) fail("amdgpu_cs_query_fence_status", r);
+    // The RESET flag is sticky and also set by resets other processes caused: on its own it does
+    // not fail this submission (a job a reset killed comes back as -ECANCELED above).
+    if (reset_flags() & (AMDGPU_CTX_QUERY2_FLAGS_GUILTY | AMDGPU_CTX_QUERY2_FLAGS_VRAMLOST))
       throw GpuFaultError("submission " + std::to_string(seq) + " failed: " + rs + " (dmesg shows the fault)");
     return expired ? WaitResult::Signaled : WaitResult::Timeout;
   }
@@ -241,9 +252,12 @@ class AmdgpuWinsys final : public Winsys {
   }
 
   // "" when the context is healthy, otherwise what happened.
-  std::string reset_state() {
+  uint64_t reset_flags() {
     uint64_t flags = 0;
-    if (amdgpu_cs_query_reset_state2(ctx_, &flags) != 0) return "";
+    return amdgpu_cs_query_reset_state2(ctx_, &flags) == 0 ? flags : 0;
+  }
+  std::string reset_state() {
+    uint64_t flags = reset_flags();
     std::string s;
     if (flags & AMDGPU_CTX_QUERY2_FLAGS_GUILTY)
       s += "this context caused a GPU hang or fault";

@@ -44,15 +44,24 @@ bool has(const std::string& hay, const std::string& needle) { return hay.find(ne
 
 // The record fields docs/BENCH_JSON.md documents for every record, with their JSON types.
 const std::map<std::string, nlohmann::json::value_t> kFields = {
-    {"backend", nlohmann::json::value_t::string},       {"device", nlohmann::json::value_t::string},
-    {"placement", nlohmann::json::value_t::string},     {"placement_detail", nlohmann::json::value_t::string},
-    {"op", nlohmann::json::value_t::string},            {"shape", nlohmann::json::value_t::string},
-    {"size_bytes", nlohmann::json::value_t::number_unsigned}, {"median_ms", nlohmann::json::value_t::number_float},
-    {"min_ms", nlohmann::json::value_t::number_float},  {"max_ms", nlohmann::json::value_t::number_float},
-    {"host_ms", nlohmann::json::value_t::number_float}, {"gflops", nlohmann::json::value_t::number_float},
-    {"gbps", nlohmann::json::value_t::number_float},    {"rel_error", nlohmann::json::value_t::number_float},
-    {"tolerance", nlohmann::json::value_t::number_float}, {"passed", nlohmann::json::value_t::boolean},
-    {"simulated", nlohmann::json::value_t::boolean},    {"extra", nlohmann::json::value_t::object},
+    {"backend", nlohmann::json::value_t::string},
+    {"device", nlohmann::json::value_t::string},
+    {"placement", nlohmann::json::value_t::string},
+    {"placement_detail", nlohmann::json::value_t::string},
+    {"op", nlohmann::json::value_t::string},
+    {"shape", nlohmann::json::value_t::string},
+    {"size_bytes", nlohmann::json::value_t::number_unsigned},
+    {"median_ms", nlohmann::json::value_t::number_float},
+    {"min_ms", nlohmann::json::value_t::number_float},
+    {"max_ms", nlohmann::json::value_t::number_float},
+    {"host_ms", nlohmann::json::value_t::number_float},
+    {"gflops", nlohmann::json::value_t::number_float},
+    {"gbps", nlohmann::json::value_t::number_float},
+    {"rel_error", nlohmann::json::value_t::number_float},
+    {"tolerance", nlohmann::json::value_t::number_float},
+    {"passed", nlohmann::json::value_t::boolean},
+    {"simulated", nlohmann::json::value_t::boolean},
+    {"extra", nlohmann::json::value_t::object},
     {"note", nlohmann::json::value_t::string},
 };
 }  // namespace
@@ -60,7 +69,8 @@ const std::map<std::string, nlohmann::json::value_t> kFields = {
 TEST_CASE("spork bench all, every backend, small sizes: table, JSON, CSV, PNG plot") {
   for (const char* f : {"all.json", "all.csv", "all.png"}) std::remove(f);
   Run r = run_spork(
-      "bench --sizes 32,48 --bytes 64K,256K --dispatch-count 8 --repeat 2 --json all.json --csv all.csv --plot all.png");
+      "bench --sizes 32,48 --bytes 64K,256K --dispatch-count 8 --repeat 2 --json all.json --csv all.csv --plot "
+      "all.png");
   INFO(r.out);
   REQUIRE(r.status == 0);
   // The terminal tables.
@@ -97,7 +107,7 @@ TEST_CASE("spork bench all, every backend, small sizes: table, JSON, CSV, PNG pl
     ops[be].insert(op.substr(0, op.find('-')));
     CHECK(rec["passed"] == true);
     CHECK(rec["placement"].get<std::string>().size() <= 48);  // short; the detail has its own field
-    CHECK(rec["simulated"] == (be == "pm4"));                  // no amdgpu device in CI
+    CHECK(rec["simulated"] == (be == "pm4"));                 // no amdgpu device in CI
     if (op == "gemm") {
       REQUIRE(rec.contains("gemm"));
       uint32_t n = rec["gemm"]["M"];
@@ -106,7 +116,8 @@ TEST_CASE("spork bench all, every backend, small sizes: table, JSON, CSV, PNG pl
       CHECK(rec["gemm"]["K"] == n);
       CHECK(rec["shape"] == std::to_string(n) + "x" + std::to_string(n) + "x" + std::to_string(n));
       CHECK(rec["median_ms"].get<double>() > 0);
-      CHECK(rec["gflops"].get<double>() == doctest::Approx(2.0 * n * n * n / (rec["median_ms"].get<double>() * 1e6)).epsilon(1e-6));
+      CHECK(rec["gflops"].get<double>() ==
+            doctest::Approx(2.0 * n * n * n / (rec["median_ms"].get<double>() * 1e6)).epsilon(1e-6));
       CHECK(rec["rel_error"].get<double>() <= rec["tolerance"].get<double>());
       CHECK(rec["tolerance"].get<double>() > 0);
       if (be == "pm4") {  // the simulator's statistics

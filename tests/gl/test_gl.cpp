@@ -199,6 +199,15 @@ TEST_CASE("GEMM at odd shapes matches the FP64 reference") {
     CHECK(r.gpu.median > 0);
     CHECK(r.tiling.vec == ((k.K % 4 == 0 && k.N % 4 == 0) ? 4u : 1u));
   }
+  // Every buffer kind holds GEMM operands (immutable kinds are filled through a staging copy).
+  for (BufferKind kind : all_buffer_kinds()) {
+    if (is_immutable(kind) && !c.info().buffer_storage) continue;
+    CAPTURE(buffer_kind_name(kind));
+    GemmResult r = g.run(17, 31, 7, {}, 0, 1, kind);
+    CHECK(r.kind == kind);
+    CHECK_MESSAGE(r.check.passed, r.check.first_bad, " rel_error ", r.check.rel_error);
+    CHECK(r.check.checked == size_t(17) * 31);
+  }
   // The GLSL 4.30 form of gemm.comp (what a GL 4.3/4.4 context compiles) gives the same results.
   g.set_glsl430(true);
   for (const Case& k : {cases[2], cases[3]}) {

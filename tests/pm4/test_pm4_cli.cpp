@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <memory>
 #include <string>
 #include <vector>
@@ -86,7 +87,10 @@ TEST_CASE("pm4 decode: binary file, hex text on stdin, malformed streams") {
 
   r = run("pm4 decode /nonexistent/ib.bin");
   CHECK(r.rc == 2);
-  CHECK(has(r, "cannot open /nonexistent/ib.bin"));
+  CHECK(has(r, "cannot open /nonexistent/ib.bin: No such file or directory"));
+  r = run("pm4 decode " + std::filesystem::temp_directory_path().string());
+  CHECK(r.rc == 2);
+  CHECK(has(r, "is a directory"));
   r = run("pm4 decode --hex " + temp_file("junk.hex", "c0017602 xyz\n"));
   CHECK(r.rc == 2);
   CHECK(has(r, "'xyz' is not a 32-bit hex number"));
@@ -118,4 +122,31 @@ TEST_CASE("pm4 show-dispatch: embedded GEMM, placeholders stated, bad launches r
     r = run(h);
     CHECK(r.rc == 0);
   }
+}
+
+TEST_CASE("pm4 decode reads the IB that `spork run --dump-ib` submitted (simulator)") {
+  const std::string ib = temp_file("dump.bin", "");
+  Result r = run("run gfx1100/fill fill_u32 --device sim --grid 4 --block 64 --arg buf:1K --arg u32:0xdeadbeef "
+                 "--arg u32:256 --dump-ib " + ib);
+  INFO(r.out);
+  REQUIRE(r.rc == 0);
+  REQUIRE(std::filesystem::file_size(ib) >= 64);
+  CHECK(std::filesystem::file_size(ib) % 4 == 0);
+  r = run("pm4 decode " + ib);
+  INFO(r.out);
+  CHECK(r.rc == 0);
+  CHECK(!has(r, "error"));
+  CHECK(has(r, "ACQUIRE_MEM"));
+  CHECK(has(r, "COMPUTE_PGM_RSRC2"));
+  CHECK(has(r, "COMPUTE_NUM_THREAD_X               = 0x00000040  NUM_THREAD_FULL=64"));
+  CHECK(has(r, "DISPATCH_DIRECT    [5 dw]  4,1,1 initiator COMPUTE_SHADER_EN FORCE_START_AT_000 ORDER_MODE CS_W32_EN"));
+  CHECK(has(r, "CS_PARTIAL_FLUSH"));
+  CHECK(has(r, "RELEASE_MEM"));
+  // Cut inside the last packet: what precedes is still printed, then the error, exit status 1.
+  std::ifstream in(ib, std::ios::binary);
+  std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  r = run("pm4 decode " + temp_file("dump_cut.bin", bytes.substr(0, bytes.size() / 2 / 4 * 4 + 2)));
+  CHECK(r.rc == 1);
+  CHECK(has(r, "ACQUIRE_MEM"));
+  CHECK(has(r, "trailing byte"));
 }

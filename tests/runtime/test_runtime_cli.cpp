@@ -3,6 +3,7 @@
 #include <doctest/doctest.h>
 #include <sys/wait.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
@@ -87,6 +88,65 @@ TEST_CASE("spork run: every argument kind reaches the kernel bit for bit") {
   CHECK(v[7] == hb);
   for (int i = 0; i < 100; ++i) CHECK(v[size_t(8 + i)] == i - 123456);
   for (size_t i = 108; i < v.size(); ++i) CHECK(v[i] == 0);  // zero-filled, never written
+}
+
+// The acceptance check: a kernel written outside the project (no spork header, -O2, only clang
+// builtins) with buffers of all three spec forms and a scalar of every kind, over a 3-D grid;
+// every output file must equal an independent C++ reference byte for byte.
+TEST_CASE("spork run: user kernel, every --arg kind, 3-D grid, outputs byte for byte") {
+  const uint32_t G[3] = {3, 2, 2}, B[3] = {8, 4, 2};
+  const uint32_t N = G[0] * B[0] * G[1] * B[1] * G[2] * B[2];  // 768 work-items
+  std::mt19937 rng(55);
+  std::vector<uint32_t> b(N);
+  for (auto& e : b) e = uint32_t(rng());
+  write_vec("user_b.bin", b);
+  const int8_t c = -5;
+  const int16_t sh = -300;
+  const int32_t i = -70000;
+  const uint32_t u = 4000000000u;
+  const int64_t l = -5000000000000ll;
+  const uint64_t ul = 0xFEDCBA9876543210ull;
+  const float f = 1.5f;
+  const double d = -2.25e-3;
+  const std::string n = std::to_string(N);
+  const char* outs[] = {"user_a.bin", "user_z.bin", "user_o32.bin", "user_o64.bin", "user_of.bin", "user_od.bin"};
+  for (const char* o : outs) std::remove(o);
+  Result r = spork("run " + std::string(USER_KERNEL_CO) + " mix --grid 3,2,2 --block 8,4,2 --arg buf:" + n +
+                   ":0xBB --arg buf@user_b.bin --arg buf:" + std::to_string(4 * N) + " --arg buf:" +
+                   std::to_string(4 * N) + ":0x5A --arg buf:" + std::to_string(8 * N) + ":0xA5 --arg buf:" +
+                   std::to_string(4 * N) + ":0xFF --arg buf:" + std::to_string(8 * N) +
+                   ":0x7F --arg i8:-5 --arg i16:-300 --arg i32:-70000 --arg u32:4000000000"
+                   " --arg i64:-5000000000000 --arg u64:0xFEDCBA9876543210 --arg f32:1.5 --arg f64:-2.25e-3"
+                   " --out 0:user_a.bin --out 2:user_z.bin --out 3:user_o32.bin --out 4:user_o64.bin"
+                   " --out 5:user_of.bin --out 6:user_od.bin");
+  INFO(r.out << r.err);
+  REQUIRE(r.code == 0);
+  std::vector<uint8_t> a(N, 0xBB);
+  std::vector<uint32_t> z(N), o32(N);
+  std::vector<int64_t> o64(N);
+  std::vector<float> of(N);
+  std::vector<double> od(N);
+  for (uint32_t g = 0; g < N; ++g) {
+    z[g] = g;
+    o32[g] = b[g] * u + uint32_t(i) + uint32_t(int32_t(c)) + uint32_t(int32_t(sh)) + 0xBBu;
+    o64[g] = int64_t(uint64_t(l) * g + ul);  // wrapping, as on the GPU
+    of[g] = f * float(g);
+    od[g] = std::fma(d, double(g), double(c));
+  }
+  auto bytes = [](const auto& v) {
+    return std::string(reinterpret_cast<const char*>(v.data()), v.size() * sizeof(v[0]));
+  };
+  const std::string want[] = {bytes(a), bytes(z), bytes(o32), bytes(o64), bytes(of), bytes(od)};
+  for (size_t k = 0; k < 6; ++k) {
+    INFO(outs[k]);
+    std::string got = slurp(outs[k]);
+    REQUIRE(got.size() == want[k].size());
+    size_t bad = 0, first = got.size();
+    for (size_t j = 0; j < got.size(); ++j)
+      if (got[j] != want[k][j]) bad++, first = std::min(first, j);
+    INFO("first differing byte " << first);
+    CHECK(bad == 0);
+  }
 }
 
 TEST_CASE("spork run: buf@FILE inputs, 2-D grid, GTT placement") {
@@ -214,7 +274,20 @@ TEST_CASE("spork info --json lists every piece, absent ones with a reason") {
   CHECK(j["simulator"]["present"] == true);
   CHECK(j["simulator"]["models"] == "gfx1100");
   CHECK(j["amdgpu"].contains("nodes"));
-  if (j["amdgpu"]["nodes"].empty()) CHECK(j["amdgpu"]["reason"] == "no amdgpu render node found");
+  REQUIRE(j["amdgpu"].contains("present"));
+  if (j["amdgpu"]["nodes"].empty()) {
+    CHECK(j["amdgpu"]["present"] == false);
+    CHECK(j["amdgpu"]["reason"] == "no amdgpu render node found");
+  }
+  for (const char* k : {"vulkan", "opengl"})
+    if (j[k]["present"] == true && std::string(k) == "vulkan") {
+      for (const auto& d : j[k]["devices"]) {  // every device lists its heaps and memory types
+        CHECK(!d["heaps"].empty());
+        CHECK(!d["memory_types"].empty());
+      }
+    } else if (j[k]["present"] == true) {
+      CHECK(!j[k]["renderer"].get<std::string>().empty());
+    }
   for (const char* k : {"vulkan", "opengl"}) {
     INFO(k);
     REQUIRE(j.contains(k));

@@ -115,3 +115,42 @@ TEST_CASE("bench errors: absent device, bad flags") {
   CHECK(h.status == 0);
   CHECK(h.out.find("--shape") != std::string::npos);
 }
+
+TEST_CASE("a backend that cannot start is reported and the others still run") {
+  need_lavapipe();
+  // No Vulkan driver (the loader finds no ICD), no Vulkan loader at all, no EGL vendor library,
+  // no libEGL at all: each is named with its reason, and the other backend's GEMM still runs and passes.
+  struct Case {
+    const char* env;
+    const char* absent;  // expected start of the "absent:" line
+    const char* reason;  // a piece of the reason
+    const char* runs;    // the backend that must still give a result
+  };
+  const Case cases[] = {
+      {"VK_DRIVER_FILES=/nonexistent VK_ICD_FILENAMES=/nonexistent", "absent: vulkan: ", "no Vulkan driver", "gl "},
+      {"SPORK_VULKAN_LOADER=/nonexistent/libvulkan.so.1", "absent: vulkan: no Vulkan loader", "libvulkan1", "gl "},
+      {"__EGL_VENDOR_LIBRARY_FILENAMES=/nonexistent/egl.json", "absent: gl: ", "headless OpenGL", "vulkan "},
+      {"SPORK_EGL_LIBRARY=/nonexistent/libEGL.so.1", "absent: gl: libEGL.so.1 not found", "libegl1", "vulkan "},
+  };
+  for (const Case& c : cases) {
+    std::string cmd = std::string("env ") + c.env + " " + SPORK_BIN +
+                      " bench gemm --backend vulkan,gl --device llvmpipe --shape 17x31x7 --repeat 1 -q 2>&1";
+    FILE* p = popen(cmd.c_str(), "r");
+    REQUIRE(p);
+    std::string out;
+    char buf[4096];
+    size_t n;
+    while ((n = fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
+    int st = pclose(p);
+    INFO(c.env, "\n", out);
+    if (std::string(c.runs) == "gl " && out.find("absent: gl") != std::string::npos) continue;  // no GL here either
+    CHECK(WIFEXITED(st));
+    CHECK(WEXITSTATUS(st) == 0);
+    size_t a = out.find(c.absent);
+    REQUIRE(a != std::string::npos);
+    CHECK(out.find(c.reason, a) != std::string::npos);
+    size_t row = out.find("\n" + std::string(c.runs));
+    REQUIRE(row != std::string::npos);
+    CHECK(out.find("PASS", row) != std::string::npos);
+  }
+}

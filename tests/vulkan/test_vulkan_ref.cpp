@@ -105,6 +105,46 @@ TEST_CASE("GEMM at odd shapes against the FP64 reference") {
   CHECK(r4.config.VEC == 4);
 }
 
+TEST_CASE("the GEMM check can fail: a wrong entry, and entries the kernel never wrote (poison)") {
+  GemmRequest r;
+  r.M = 17, r.N = 31, r.K = 7;
+  r.warmup = 0, r.repeat = 1;
+  r.test_corrupt = true;  // one entry off by 1.0 after download
+  GemmResult bad = lavapipe().gemm(r);
+  CHECK_FALSE(bad.passed);
+  CHECK(bad.max_rel_error > bad.tolerance);
+  CHECK(bad.unwritten == 0);
+  r.test_corrupt = false;
+  r.M = 40, r.N = 70, r.K = 9;
+  r.config = GemmConfig::parse("32x32x8/4x4/1");  // 3 workgroup columns; the hook dispatches 2
+  r.test_short_grid = true;
+  GemmResult part = lavapipe().gemm(r);
+  CHECK_FALSE(part.passed);
+  CHECK(part.unwritten == uint64_t(40) * (70 - 64));  // columns 64..69 keep the NaN poison
+  CHECK(part.checked == uint64_t(40) * 64);
+  CHECK(part.max_rel_error <= part.tolerance);  // what was written is right
+  // The same through the sampled check (NaN scan of all of C).
+  r.full_check_limit = 0;
+  r.samples = 64;
+  part = lavapipe().gemm(r);
+  CHECK_FALSE(part.passed);
+  CHECK(part.unwritten == uint64_t(40) * 6);
+}
+
+TEST_CASE("the bandwidth check can fail") {
+  for (MembwOp op : {MembwOp::Read, MembwOp::Write, MembwOp::Copy}) {
+    MembwRequest r;
+    r.op = op;
+    r.bytes = 16 * 1024;
+    r.warmup = 0, r.repeat = 1;
+    r.test_corrupt = true;
+    MembwResult res = lavapipe().membw(r);
+    INFO(membw_op_name(op), ": ", res.note);
+    CHECK_FALSE(res.passed);
+    CHECK(res.note.find("buffer set 0") != std::string::npos);
+  }
+}
+
 TEST_CASE("GEMM tilings used on real GPUs (NVIDIA, generic), both staging modes, both vector widths") {
   for (const char* cfg :
        {"128x128x8/8x8/2", "128x128x8/8x8/1", "64x64x16/4x4/2", "128x128x16/8x8/2", "64x128x16/4x8/2"}) {
