@@ -5,8 +5,9 @@
 //   SPORK_VK_MEMBW_OPS=read,write,copy                  bandwidth kernels run
 //   SPORK_VK_MEMBW_DST_OFFSET=bytes                     destination bound at this offset in its allocation
 // Test hook (tests/bench, never for measurements):
-//   SPORK_BENCH_TEST_CORRUPT=vulkan   perturbs one entry of each GEMM result before its FP64 check,
-//                                     so the record must come out failed (exercises the exit status)
+//   SPORK_BENCH_TEST_CORRUPT=vulkan   perturbs one entry of each GEMM result before its FP64 check and
+//                                     one word of each bandwidth result before its check, so the
+//                                     record must come out failed (exercises the exit status)
 #include <cstdio>
 #include <cstdlib>
 #include <set>
@@ -111,6 +112,8 @@ class VulkanBackend : public Backend {
             q.memory_type = *type;
             q.repeat = opt.repeat ? opt.repeat : (slow() ? 3 : 10);
             q.warmup = slow() ? 1 : 3;
+            if (const char* c = std::getenv("SPORK_BENCH_TEST_CORRUPT"); c && std::string(c) == "vulkan")
+              q.test_corrupt = true;
             if (const char* e = std::getenv("SPORK_VK_MEMBW_DST_OFFSET"); e && *e)
               q.dst_offset = std::strtoull(e, nullptr, 0);
             vk::MembwResult m = ctx_->membw(q);

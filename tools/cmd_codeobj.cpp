@@ -272,12 +272,12 @@ void print_text(const CodeObject& co) {
     std::printf("  private_segment_fixed_size %u  (scratch bytes per work-item)\n", d.private_segment_fixed_size);
     std::printf("  kernarg_size               %u\n", d.kernarg_size);
     std::printf(
-        "  USER_SGPR %u, TGID_X/Y/Z %u/%u/%u, TG_SIZE %u, VGPR work-item id %s, wave%u, %u VGPRs, LDS %u bytes, "
-        "scratch %s\n",
+        "  USER_SGPR %u, TGID_X/Y/Z %u/%u/%u, TG_SIZE %u, VGPR work-item id %s, wave%u, %u VGPRs allocated "
+        "(.vgpr_count %u, .sgpr_count %u), LDS %u bytes, scratch %s\n",
         d.rsrc2.USER_SGPR_COUNT, d.rsrc2.ENABLE_SGPR_WORKGROUP_ID_X, d.rsrc2.ENABLE_SGPR_WORKGROUP_ID_Y,
         d.rsrc2.ENABLE_SGPR_WORKGROUP_ID_Z, d.rsrc2.ENABLE_SGPR_WORKGROUP_INFO,
-        workitem_ids(d.rsrc2.ENABLE_VGPR_WORKITEM_ID), d.wavefront_size(), d.allocated_vgprs(),
-        d.group_segment_fixed_size, d.rsrc2.ENABLE_PRIVATE_SEGMENT ? "on" : "off");
+        workitem_ids(d.rsrc2.ENABLE_VGPR_WORKITEM_ID), d.wavefront_size(), d.allocated_vgprs(), m.vgpr_count,
+        m.sgpr_count, d.group_segment_fixed_size, d.rsrc2.ENABLE_PRIVATE_SEGMENT ? "on" : "off");
     print_fields("COMPUTE_PGM_RSRC1", d.rsrc1.raw, rsrc1_fields(d));
     print_fields("COMPUTE_PGM_RSRC2", d.rsrc2.raw, rsrc2_fields(d));
     print_fields("COMPUTE_PGM_RSRC3", d.rsrc3.raw, rsrc3_fields(d));

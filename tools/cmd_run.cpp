@@ -202,7 +202,9 @@ void run(const RunOptions& o) {
 
   // CODEOBJ: a file, else an embedded code object ("gfx1100/gemm", or "gemm" for the device's target).
   Module mod;
-  if (std::filesystem::exists(o.codeobj)) {
+  if (std::filesystem::is_directory(o.codeobj)) {
+    throw std::invalid_argument("'" + o.codeobj + "' is a directory, not a code object file");
+  } else if (std::filesystem::exists(o.codeobj)) {
     mod = dev.load_file(o.codeobj);
   } else {
     auto bytes = kernels::find(o.codeobj);

@@ -276,10 +276,11 @@ Context::~Context() = default;
 
 Context::Impl::~Impl() {
   if (device) {
-    f.vkDeviceWaitIdle(device);
+    // The device functions may be only partly loaded when load_device threw.
+    if (f.vkDeviceWaitIdle) f.vkDeviceWaitIdle(device);
     if (fence) f.vkDestroyFence(device, fence, nullptr);
     if (cmd_pool) f.vkDestroyCommandPool(device, cmd_pool, nullptr);
-    f.vkDestroyDevice(device, nullptr);
+    if (f.vkDestroyDevice) f.vkDestroyDevice(device, nullptr);
   }
   if (instance) f.vkDestroyInstance(instance, nullptr);
 }
@@ -457,7 +458,9 @@ VkCommandBuffer Context::Impl::begin() {
   check(f.vkAllocateCommandBuffers(device, &ai, &cb), "vkAllocateCommandBuffers");
   VkCommandBufferBeginInfo bi{VK_STRUCTURE_TYPE_COMMAND_BUFFER_BEGIN_INFO};
   bi.flags = VK_COMMAND_BUFFER_USAGE_ONE_TIME_SUBMIT_BIT;
-  check(f.vkBeginCommandBuffer(cb, &bi), "vkBeginCommandBuffer");
+  VkResult r = f.vkBeginCommandBuffer(cb, &bi);
+  if (r != VK_SUCCESS) f.vkFreeCommandBuffers(device, cmd_pool, 1, &cb);
+  check(r, "vkBeginCommandBuffer");
   return cb;
 }
 

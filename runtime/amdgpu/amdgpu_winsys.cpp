@@ -223,6 +223,19 @@ class AmdgpuWinsys final : public Winsys {
     // not fail this submission (a job a reset killed comes back as -ECANCELED above).
     if (reset_flags() & (AMDGPU_CTX_QUERY2_FLAGS_GUILTY | AMDGPU_CTX_QUERY2_FLAGS_VRAMLOST))
       throw GpuFaultError("submission " + std::to_string(seq) + " failed: " + rs + " (dmesg shows the fault)");
+    // gfx11 does not stop on a VM fault (the access is dropped and the fence still signals): the
+    // last fault of our VM, where the kernel reports it, is the only sign of one.
+    GpuvmFault vf{};
+    if (expired && vm_fault_query_ && query_vm_fault(vf) &&
+        (vf.addr != last_vm_fault_.addr || vf.status != last_vm_fault_.status)) {
+      last_vm_fault_ = vf;
+      char buf[160];
+      std::snprintf(buf, sizeof buf, "GPU VM fault at 0x%llx (status 0x%x, vmhub 0x%x)", (unsigned long long)vf.addr,
+                    vf.status, vf.vmhub);
+      throw GpuFaultError(std::string(buf) + " during submission " + std::to_string(seq) +
+                          " or one still running before it: an access outside every buffer (a buffer too small for "
+                          "the kernel's accesses?); dmesg shows the fault");
+    }
     return expired ? WaitResult::Signaled : WaitResult::Timeout;
   }
 
@@ -251,11 +264,21 @@ class AmdgpuWinsys final : public Winsys {
     amdgpu_bo_free(b.bo);
   }
 
-  // "" when the context is healthy, otherwise what happened.
+  // drm_amdgpu_info_gpuvm_fault / AMDGPU_INFO_GPUVM_FAULT (kernel 6.10, amdgpu 3.55): older
+  // headers lack them, older kernels answer -EINVAL (then faults show only in dmesg).
+  struct GpuvmFault {
+    uint64_t addr;
+    uint32_t status;
+    uint32_t vmhub;
+  };
+  static constexpr unsigned kInfoGpuvmFault = 0x23;
+  bool query_vm_fault(GpuvmFault& f) { return amdgpu_query_info(dev_, kInfoGpuvmFault, sizeof f, &f) == 0; }
+
   uint64_t reset_flags() {
     uint64_t flags = 0;
     return amdgpu_cs_query_reset_state2(ctx_, &flags) == 0 ? flags : 0;
   }
+  // "" when the context is healthy, otherwise what happened.
   std::string reset_state() {
     uint64_t flags = reset_flags();
     std::string s;
@@ -269,6 +292,9 @@ class AmdgpuWinsys final : public Winsys {
 
   void init(const std::string& path, bool require_supported) {
     drmVersionPtr v = drmGetVersion(fd_);
+    if (!v)
+      throw DeviceError(path + " is not a DRM device: a device is sim, amdgpu or a render node such as "
+                               "/dev/dri/renderD128 (`spork info` lists them)");
     std::string driver = v && v->name ? v->name : "";
     if (v) drmFreeVersion(v);
     if (driver != "amdgpu")
@@ -322,6 +348,7 @@ class AmdgpuWinsys final : public Winsys {
     }
     r = amdgpu_cs_ctx_create(dev_, &ctx_);
     if (r) fail("amdgpu_cs_ctx_create", r);
+    vm_fault_query_ = query_vm_fault(last_vm_fault_);  // a fault from before we started is not ours
   }
 
   void teardown() noexcept {
@@ -340,6 +367,8 @@ class AmdgpuWinsys final : public Winsys {
   amdgpu_device_handle dev_ = nullptr;
   amdgpu_context_handle ctx_ = nullptr;
   uint32_t ring_ = 0;
+  bool vm_fault_query_ = false;
+  GpuvmFault last_vm_fault_{};
   DeviceInfo info_;
   std::mutex mu_;
   std::map<BoHandle, Bo> bos_;

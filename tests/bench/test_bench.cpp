@@ -220,4 +220,13 @@ TEST_CASE("a result that fails validation makes spork bench exit 1 (SPORK_BENCH_
     CHECK(rec["passed"] == false);
     CHECK(rec["rel_error"].get<double>() > rec["tolerance"].get<double>());
   }
+  // The same hook flips one word of each bandwidth result before its check.
+  Run m = run_spork("bench membw --backend vulkan --bytes 64K --repeat 1 -q", "SPORK_BENCH_TEST_CORRUPT=vulkan");
+  INFO(m.out);
+  CHECK(m.status == 1);
+  CHECK(has(m.out, "FAIL"));
+  CHECK(has(m.out, "failed validation"));
+  // And without the hook the same runs pass: the failure came from the corrupted entry.
+  Run ok = run_spork("bench membw --backend vulkan --bytes 64K --repeat 1 -q");
+  CHECK(ok.status == 0);
 }

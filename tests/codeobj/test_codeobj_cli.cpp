@@ -54,8 +54,11 @@ TEST_CASE("spork codeobj prints what llvm-readelf, llvm-objdump and clang say (g
   Yaml md = readelf_metadata(run(std::string(SPORK_LLVM_READELF) + " --notes " + q(b.path)).out);
   const Yaml& k = md.get("amdhsa.kernels")->list.at(0);
   CHECK(out.find("kernel " + k.str(".name")) != std::string::npos);
-  CHECK(after(out, ".sgpr_count ") == std::stoll(k.str(".sgpr_count")));
-  CHECK(after(out, ".vgpr_count ") == std::stoll(k.str(".vgpr_count")));
+  // The metadata line, then the summary line (which also states the granulated allocation).
+  CHECK(after(out, "    .sgpr_count ") == std::stoll(k.str(".sgpr_count")));
+  CHECK(after(out, ", .vgpr_count ") == std::stoll(k.str(".vgpr_count")));
+  CHECK(after(out, ", .sgpr_count ") == std::stoll(k.str(".sgpr_count")));
+  CHECK(after(out, "(.vgpr_count ") == std::stoll(k.str(".vgpr_count")));
   CHECK(after(out, "group_segment_fixed_size ") == std::stoll(k.str(".group_segment_fixed_size")));
   CHECK(after(out, "private_segment_fixed_size ") == std::stoll(k.str(".private_segment_fixed_size")));
   CHECK(after(out, "kernarg_size ") == std::stoll(k.str(".kernarg_segment_size")));

@@ -245,6 +245,8 @@ TEST_CASE("VALU: VOP1/VOP2/VOP3/VOP3-SDST/VOPC/VOPD/VOP3P") {
     CHECK(same(f(o[55]), std::fma(a, b, 0.5f)));
     CHECK(same(f(o[56]), c - dd));
     CHECK(o[57] == kPoison);
+    CHECK(same(f(o[58]), (a * b) * 4.0f));
+    CHECK(same(f(o[59]), std::fma(a, -b, std::fabs(c)) * 0.5f));
   }
 }
 

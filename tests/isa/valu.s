@@ -116,4 +116,10 @@ valu:
   global_store_b32 v2, v8, s[2:3] offset:216
   v_dual_fmaak_f32 v8, v4, v5, 0x3f000000 :: v_dual_sub_f32 v9, v6, v7
   global_store_b64 v2, v[8:9], s[2:3] offset:220
+  // VOP3 output modifiers (omod) with neg/abs; out[57] stays poisoned.
+  v_mul_f32_e64 v8, v4, v5 mul:4
+  global_store_b32 v2, v8, s[2:3] offset:232
+  v_fma_f32 v8, v4, -v5, |v6| div:2
+  global_store_b32 v2, v8, s[2:3] offset:236
+  s_sendmsg sendmsg(MSG_DEALLOC_VGPRS)
   s_endpgm

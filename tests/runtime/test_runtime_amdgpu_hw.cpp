@@ -22,7 +22,7 @@ Device& hw() {
       std::exit(77);
     }
     DeviceOptions o;
-    o.selector = nodes.front().path;
+    o.selector = "amdgpu";  // the first usable node (an APU's node may come before a supported dGPU's)
     o.announce = true;
     try {
       return Device::open(o);

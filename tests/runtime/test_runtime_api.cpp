@@ -311,6 +311,8 @@ TEST_CASE("code object for another target is refused") {
   REQUIRE(!bytes.empty());
   // The simulator models gfx1100: a matching object loads; the message for a mismatch names both.
   CHECK_NOTHROW(sim().load(bytes, "fill"));
+  CHECK_THROWS_WITH(sim().load_file(USER_KERNEL_GFX1030_CO),
+                    doctest::Contains("is built for gfx1030, but the device is gfx1100"));
 }
 
 TEST_CASE("amdgpu family/revision -> gfx target (Mesa's amdgpu_asic_addr.h ranges)") {

@@ -255,6 +255,27 @@ TEST_CASE("spork run: errors name the problem and exit non-zero") {
   CHECK(r.code != 0);
   CHECK(has(r.err, "--grid"));
 
+  r = spork("run " + kCo + " poke --grid 1 --block 32 --arg buf:64 --arg u32:1 --arg u32:1", "SPORK_DEVICE=bogus");
+  CHECK(r.code != 0);
+  CHECK(has(r.err, "unknown device 'bogus'"));
+
+  {
+    std::ofstream("not_elf.co") << "this is not a code object\n";
+  }
+  r = spork("run not_elf.co poke --grid 1 --block 32");
+  CHECK(r.code != 0);
+  CHECK(has(r.err, "not an ELF file"));
+
+  r = spork("run . poke --grid 1 --block 32");
+  CHECK(r.code != 0);
+  CHECK(has(r.err, "is a directory"));
+
+  // An endless loop is reported as a hang (a small budget keeps the test quick).
+  r = spork("run " + kCo + " spin --grid 1 --block 32 --arg buf:64 --sim-budget 200000");
+  INFO(r.err);
+  CHECK(r.code != 0);
+  CHECK(has(r.err, "hang"));
+
   // The next run works.
   r = spork("run " + kCo + " poke --grid 1 --block 32 --arg buf:128 --arg u32:1 --arg u32:32 --out 0:poke.bin");
   CHECK(r.code == 0);

@@ -112,21 +112,37 @@ TEST_CASE("switch over signed/unsigned 64-bit division and modulo") {
   auto op = random_ints<uint32_t>(n, 0, 15);
   for (uint32_t i = 0; i < n; ++i) {
     if (b[i] == 0) b[i] = 7;
-    if (i % 5 == 0) b[i] = int64_t(i % 9) - 4 ? int64_t(i % 9) - 4 : 3;  // small divisors, both signs
+    if (i % 5 == 0) b[i] = int64_t(i % 9) - 4 ? int64_t(i % 9) - 4 : 3;    // small divisors, both signs
     if (i % 7 == 0) a[i] = int64_t(uint64_t(a[i]) | (uint64_t(1) << 63));  // negative / huge unsigned
   }
   std::vector<int64_t> ref(n);
   for (uint32_t i = 0; i < n; ++i) {
     int64_t x = a[i], y = b[i];
     switch (op[i] & 7) {
-      case 0: ref[i] = x / y; break;
-      case 1: ref[i] = x % y; break;
-      case 2: ref[i] = int64_t(uint64_t(x) / uint64_t(y)); break;
-      case 3: ref[i] = int64_t(uint64_t(x) % uint64_t(y)); break;
-      case 4: ref[i] = x / 1000003; break;
-      case 5: ref[i] = int64_t(uint64_t(x) % 10u); break;
-      case 6: ref[i] = int64_t(uint64_t(x >> 17) * uint64_t(y | 1)); break;
-      default: ref[i] = x ^ y; break;
+      case 0:
+        ref[i] = x / y;
+        break;
+      case 1:
+        ref[i] = x % y;
+        break;
+      case 2:
+        ref[i] = int64_t(uint64_t(x) / uint64_t(y));
+        break;
+      case 3:
+        ref[i] = int64_t(uint64_t(x) % uint64_t(y));
+        break;
+      case 4:
+        ref[i] = x / 1000003;
+        break;
+      case 5:
+        ref[i] = int64_t(uint64_t(x) % 10u);
+        break;
+      case 6:
+        ref[i] = int64_t(uint64_t(x >> 17) * uint64_t(y | 1));
+        break;
+      default:
+        ref[i] = x ^ y;
+        break;
     }
   }
   Buffer ba = e.upload(a), bb = e.upload(b), bop = e.upload(op);
@@ -134,7 +150,8 @@ TEST_CASE("switch over signed/unsigned 64-bit division and modulo") {
   for (const std::string level : kLevels) {
     CAPTURE(level);
     bo.poison();
-    auto r = e.run1(prog(level), "switch_div64", {buf(ba), buf(bb), buf(bop), buf(bo), val(n)}, {div_up(n, 64), 1, 1}, {64, 1, 1});
+    auto r = e.run1(prog(level), "switch_div64", {buf(ba), buf(bb), buf(bop), buf(bo), val(n)}, {div_up(n, 64), 1, 1},
+                    {64, 1, 1});
     REQUIRE_OK(r);
     auto out = bo.download<int64_t>(n);
     size_t bad = 0;
@@ -184,8 +201,10 @@ TEST_CASE("bit manipulation and conversions between integer and float widths") {
   }
   a[1] = 0, a[2] = UINT64_MAX, a[3] = 1ull << 63;
   auto bits = [](auto v) {
-    if constexpr (sizeof(v) == 8) return std::bit_cast<uint64_t>(v);
-    else return uint64_t(std::bit_cast<uint32_t>(v));
+    if constexpr (sizeof(v) == 8)
+      return std::bit_cast<uint64_t>(v);
+    else
+      return uint64_t(std::bit_cast<uint32_t>(v));
   };
   auto rev32 = [](uint32_t v) {
     uint32_t r = 0;
@@ -224,7 +243,8 @@ TEST_CASE("bit manipulation and conversions between integer and float widths") {
   for (const std::string level : kLevels) {
     CAPTURE(level);
     bo.poison();
-    auto r = e.run1(prog(level), "bits_convert", {buf(ba), buf(bd), buf(bo), val(n)}, {div_up(n, 64), 1, 1}, {64, 1, 1});
+    auto r =
+        e.run1(prog(level), "bits_convert", {buf(ba), buf(bd), buf(bo), val(n)}, {div_up(n, 64), 1, 1}, {64, 1, 1});
     REQUIRE_OK(r);
     auto out = bo.download<uint64_t>(ref.size());
     size_t bad = 0;
@@ -232,9 +252,66 @@ TEST_CASE("bit manipulation and conversions between integer and float widths") {
       for (uint32_t k = 0; k < 16; ++k) {
         if (std::isnan(d[i]) && (k == 8 || k == 9 || k == 10 || k == 15)) continue;
         if (out[i * 16 + k] != ref[i * 16 + k] && ++bad <= 8)
-          MESSAGE("item " << i << " field " << k << ": 0x" << std::hex << out[i * 16 + k] << " want 0x" << ref[i * 16 + k]);
+          MESSAGE("item " << i << " field " << k << ": 0x" << std::hex << out[i * 16 + k] << " want 0x"
+                          << ref[i * 16 + k]);
       }
     CHECK(bad == 0);
   }
   e.free(ba), e.free(bd), e.free(bo);
+}
+
+TEST_CASE("statistics of a known kernel: exact bytes per domain and lane-FMAs, sane utilisation") {
+  auto& e = env();
+  const uint32_t rows = 37, cols = 301;
+  Buffer bi = e.upload(random_floats(size_t(rows) * cols)), bo = e.alloc(size_t(rows) * cols * 4);
+  auto opt = e.gpu.options();
+  opt.collect_stats = true;
+  e.gpu.set_options(opt);
+  auto r = e.run1(prog("user_o3"), "row_normalize", {buf(bi), buf(bo), val(cols)}, {rows, 1, 1}, {64, 1, 1});
+  opt.collect_stats = false;
+  e.gpu.set_options(opt);
+  REQUIRE_OK(r);
+  REQUIRE(r.stats.size() == 1);
+  const auto& s = r.stats[0];
+  CHECK(s.workgroups == rows);
+  CHECK(s.waves == 2 * rows);
+  // The input (VRAM) is read in three passes, the output written once; kernargs come from GTT.
+  CHECK(s.bytes_read[0] == 3ull * rows * cols * 4);
+  CHECK(s.bytes_written[0] == uint64_t(rows) * cols * 4);
+  CHECK(s.bytes_read[1] > 0);
+  CHECK(s.bytes_written[1] == 0);
+  // d*d + 1 is one FMA per element in each of the last two passes.
+  CHECK(s.fma_lanes == 2ull * rows * cols);
+  CHECK(s.lds > 0);
+  CHECK(s.lds_bytes > 0);
+  CHECK(s.valu > 0);
+  CHECK(s.valu_active_lanes <= 32 * s.valu);
+  CHECK(s.valu_active_lanes > 16 * s.valu);  // mostly full waves, the ragged last column pass is not
+  CHECK(s.waitcnt > 0);
+  CHECK(s.branch > 0);
+  e.free(bi), e.free(bo);
+}
+
+TEST_CASE("an unimplemented instruction in a submitted kernel fails the submission naming it; the next works") {
+  auto& e = env();
+  // A private copy of the -O3 code object whose stencil2d starts with v_cubeid_f32 (not modelled).
+  Program p = e.load(kernel_path("user_o3"));
+  const Kernel& k = p.kernel("stencil2d");
+  const uint8_t cubeid[8] = {0x02, 0x00, 0x0c, 0xd6, 0x01, 0x03, 0x06, 0x04};  // v_cubeid_f32 v2, v1, v1, v1
+  REQUIRE(k.code_vaddr() + 8 <= p.image.size);
+  std::memcpy(p.image.host + k.code_vaddr(), cubeid, 8);
+  Buffer bi = e.upload(random_floats(64)), bo = e.alloc(256);
+  bo.poison();
+  auto r = e.run1(p, "stencil2d", {buf(bi), buf(bo), val(8), val(8), val(1.0f), val(0.0f)}, {1, 1, 1}, {8, 8, 1});
+  REQUIRE(r.status == sim::SubmissionResult::Status::Failed);
+  CHECK(r.error.kind == sim::ErrorKind::Unimplemented);
+  CHECK_MESSAGE(r.error.message.find("v_cubeid_f32") != std::string::npos, r.error.message);
+  CHECK_MESSAGE(r.error.message.find("DISPATCH_DIRECT") != std::string::npos, r.error.message);
+  CHECK(bo.as<uint32_t>()[0] == 0xCDCDCDCDu);  // nothing ran past it
+  // The unpatched kernel on the same GPU: stencil with c0 = 1, c1 = 0 copies the input.
+  r = e.run1(prog("user_o3"), "stencil2d", {buf(bi), buf(bo), val(8), val(8), val(1.0f), val(0.0f)}, {1, 1, 1},
+             {8, 8, 1});
+  REQUIRE_OK(r);
+  CHECK(bo.download<float>(64) == bi.download<float>(64));
+  e.free(bi), e.free(bo), e.free(p.image);
 }

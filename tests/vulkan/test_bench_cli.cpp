@@ -131,6 +131,8 @@ TEST_CASE("a backend that cannot start is reported and the others still run") {
       {"SPORK_VULKAN_LOADER=/nonexistent/libvulkan.so.1", "absent: vulkan: no Vulkan loader", "libvulkan1", "gl "},
       {"__EGL_VENDOR_LIBRARY_FILENAMES=/nonexistent/egl.json", "absent: gl: ", "headless OpenGL", "vulkan "},
       {"SPORK_EGL_LIBRARY=/nonexistent/libEGL.so.1", "absent: gl: libEGL.so.1 not found", "libegl1", "vulkan "},
+      // Mesa (llvmpipe) capped below GL 4.3: no compute shaders.
+      {"MESA_GL_VERSION_OVERRIDE=4.2", "absent: gl: no OpenGL 4.3 context", "compute shaders need GL 4.3", "vulkan "},
   };
   for (const Case& c : cases) {
     std::string cmd = std::string("env ") + c.env + " " + SPORK_BIN +

@@ -199,6 +199,9 @@ TEST_CASE("buffers in every memory type: direct and staged round trips, GEMM in 
     if (t) CHECK((types & (1u << *t)) != 0);
   }
   CHECK_THROWS_WITH_AS(c.create_buffer(16, 31), doctest::Contains("no memory type 31"), Error);
+  // More than the heap holds: a clear out-of-memory error, nothing allocated.
+  const uint64_t heap = c.info().heaps[c.info().types[0].heap].size;
+  CHECK_THROWS_WITH_AS(c.create_buffer(heap + 4096, 0), doctest::Contains("out of device memory"), Error);
 }
 
 TEST_CASE("bandwidth kernels move the right data in every memory type") {

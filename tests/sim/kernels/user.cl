@@ -145,7 +145,8 @@ __kernel void bits_convert(__global const ulong* restrict a, __global const doub
   o[10] = (ulong)(uint)(int)(f * 1000.0f) | ((ulong)(uint)(__builtin_fabsf(f) * 1e6f) << 32);
   o[11] = __builtin_bit_cast(ulong, __builtin_floor(v * 7.0) + __builtin_trunc(v * 3.0) + __builtin_rint(v * 5.0));
   o[12] = __builtin_bit_cast(ulong, __builtin_ldexp(v, (int)(hi & 31) - 16) + __builtin_copysign(1.5, (double)(long)x));
-  o[13] = (ulong)__builtin_bit_cast(uint, __builtin_floorf(f * 7.0f) + __builtin_ceilf(f * 3.0f) + __builtin_roundf(f * 5.0f));
+  o[13] = (ulong)__builtin_bit_cast(uint,
+                                   __builtin_floorf(f * 7.0f) + __builtin_ceilf(f * 3.0f) + __builtin_roundf(f * 5.0f));
   o[14] = __builtin_bit_cast(ulong, (double)f + (double)lo + (double)(int)hi);
   o[15] = (ulong)(x < (ulong)(long)v) | ((ulong)((long)x < (long)hi) << 1) | ((ulong)(v < (double)f) << 2) |
           ((ulong)(__builtin_isnan(v * (double)(long)x)) << 3) | ((ulong)(lo > hi ? lo - hi : hi - lo) << 32);
