@@ -1,6 +1,7 @@
 // Vulkan compute reference path: device listing, buffers in explicitly chosen memory types,
 // FP32 GEMM (kernels/glsl/gemm.comp), memory bandwidth kernels, dispatch overhead, all timed
-// with GPU timestamps. The Vulkan loader is opened at run time; no Vulkan header leaks out.
+// with GPU timestamps. The Vulkan loader is opened at run time (libvulkan.so.1, or the library that
+// SPORK_VULKAN_LOADER names); no Vulkan header leaks out.
 //
 // Errors are spork::vk::Error exceptions with a message a person can act on (no loader, no
 // device, no compute queue, out of device memory, device lost, GPU timeout); callers catch

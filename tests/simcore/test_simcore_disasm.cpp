@@ -44,6 +44,19 @@ std::string norm(std::string s) {
   }
   return r;
 }
+// Only gfx11 ELF objects: the build also holds code objects for other targets (runtime tests
+// build gfx1030 ones) and deliberately broken files, which this decoder is not for.
+bool is_gfx11_elf(const fs::path& p) {
+  unsigned char h[52] = {};
+  std::unique_ptr<FILE, int (*)(FILE*)> f(std::fopen(p.c_str(), "rb"), std::fclose);
+  if (!f || std::fread(h, 1, sizeof h, f.get()) != sizeof h) return false;
+  if (h[0] != 0x7F || h[1] != 'E' || h[2] != 'L' || h[3] != 'F' || h[4] != 2 || h[5] != 1) return false;
+  const unsigned machine = h[18] | (h[19] << 8);  // e_machine
+  const unsigned mach = h[48];                     // low byte of e_flags: EF_AMDGPU_MACH
+  // EM_AMDGPU; gfx1100 0x41, gfx1150 0x43, gfx1103 0x44, gfx1101 0x46, gfx1102 0x47, gfx1151 0x4a.
+  return machine == 224 &&
+         (mach == 0x41 || mach == 0x43 || mach == 0x44 || mach == 0x46 || mach == 0x47 || mach == 0x4a);
+}
 std::vector<fs::path> code_objects() {
   std::vector<fs::path> r;
   const fs::path root = SPORK_BINARY_DIR;
@@ -56,7 +69,7 @@ std::vector<fs::path> code_objects() {
     if (it->path().extension() == ".co" ||
         (it->path().extension() == ".o" && it->path().parent_path().filename() == "isa" &&
          it->path().stem() != "errors"))  // errors.s holds deliberately bad instructions
-      r.push_back(it->path());
+      if (is_gfx11_elf(it->path())) r.push_back(it->path());
   }
   return r;
 }
