@@ -17,7 +17,7 @@ namespace spork::pm4 {
 
 // Register spaces reachable from a compute queue, with the base the packet offsets count from.
 enum class RegSpace : uint8_t { SH, UCONFIG };
-inline constexpr uint32_t kShRegByteBase = 0xB000;        // SET_SH_REG offset 0 = dword 0x2C00
+inline constexpr uint32_t kShRegByteBase = 0xB000;  // SET_SH_REG offset 0 = dword 0x2C00
 inline constexpr uint32_t kShRegByteEnd = 0xC000;
 inline constexpr uint32_t kUconfigRegByteBase = 0x30000;  // SET_UCONFIG_REG offset 0 = dword 0xC000
 inline constexpr uint32_t kUconfigRegByteEnd = 0x40000;
@@ -72,18 +72,19 @@ constexpr uint32_t get_field(uint32_t r, unsigned lo, unsigned hi) {
 }  // namespace detail
 
 // One aggregate per register: members are the fields (0 by default), designated-initialiser friendly.
-#define SPORK_REG(NAME, SPACE, ADDR, ALIAS)                      \
-  struct NAME {                                                  \
-    static constexpr const char* kName = #NAME;                  \
-    static constexpr RegSpace kSpace = RegSpace::SPACE;          \
-    static constexpr uint32_t kByteAddress = ADDR;               \
+#define SPORK_REG(NAME, SPACE, ADDR, ALIAS)             \
+  struct NAME {                                         \
+    static constexpr const char* kName = #NAME;         \
+    static constexpr RegSpace kSpace = RegSpace::SPACE; \
+    static constexpr uint32_t kByteAddress = ADDR;      \
     static constexpr uint32_t kOffset = packet_offset(kSpace, ADDR);
 #define SPORK_FIELD(REG, FIELD, LO, HI) uint32_t FIELD = 0;
 #define SPORK_REG_END(NAME)                 \
   constexpr uint32_t encode() const;        \
   static constexpr NAME decode(uint32_t v); \
   static const RegisterInfo& info();        \
-  };
+  }                                         \
+  ;
 #include "pm4/gfx11_registers.inc"
 
 #define SPORK_REG(NAME, SPACE, ADDR, ALIAS) \

@@ -22,21 +22,19 @@ struct CodeObjectError : std::runtime_error {
 // COMPUTE_PGM_RSRC1 as laid out in the kernel descriptor (gfx10/11 meaning of each field).
 struct PgmRsrc1 {
   uint32_t raw = 0;
-  uint32_t GRANULATED_WORKITEM_VGPR_COUNT, GRANULATED_WAVEFRONT_SGPR_COUNT, PRIORITY,
-      FLOAT_ROUND_MODE_32, FLOAT_ROUND_MODE_16_64, FLOAT_DENORM_MODE_32, FLOAT_DENORM_MODE_16_64,
-      PRIV, ENABLE_DX10_CLAMP, DEBUG_MODE, ENABLE_IEEE_MODE, BULKY, CDBG_USER, FP16_OVFL,
-      WGP_MODE, MEM_ORDERED, FWD_PROGRESS;
+  uint32_t GRANULATED_WORKITEM_VGPR_COUNT, GRANULATED_WAVEFRONT_SGPR_COUNT, PRIORITY, FLOAT_ROUND_MODE_32,
+      FLOAT_ROUND_MODE_16_64, FLOAT_DENORM_MODE_32, FLOAT_DENORM_MODE_16_64, PRIV, ENABLE_DX10_CLAMP, DEBUG_MODE,
+      ENABLE_IEEE_MODE, BULKY, CDBG_USER, FP16_OVFL, WGP_MODE, MEM_ORDERED, FWD_PROGRESS;
 };
 // COMPUTE_PGM_RSRC2.
 struct PgmRsrc2 {
   uint32_t raw = 0;
-  uint32_t ENABLE_PRIVATE_SEGMENT /* SCRATCH_EN */, USER_SGPR_COUNT, ENABLE_TRAP_HANDLER,
-      ENABLE_SGPR_WORKGROUP_ID_X, ENABLE_SGPR_WORKGROUP_ID_Y, ENABLE_SGPR_WORKGROUP_ID_Z,
-      ENABLE_SGPR_WORKGROUP_INFO, ENABLE_VGPR_WORKITEM_ID, ENABLE_EXCEPTION_ADDRESS_WATCH,
-      ENABLE_EXCEPTION_MEMORY, GRANULATED_LDS_SIZE, ENABLE_EXCEPTION_IEEE_754_FP_INVALID_OPERATION,
-      ENABLE_EXCEPTION_FP_DENORMAL_SOURCE, ENABLE_EXCEPTION_IEEE_754_FP_DIVISION_BY_ZERO,
-      ENABLE_EXCEPTION_IEEE_754_FP_OVERFLOW, ENABLE_EXCEPTION_IEEE_754_FP_UNDERFLOW,
-      ENABLE_EXCEPTION_IEEE_754_FP_INEXACT, ENABLE_EXCEPTION_INT_DIVIDE_BY_ZERO;
+  uint32_t ENABLE_PRIVATE_SEGMENT /* SCRATCH_EN */, USER_SGPR_COUNT, ENABLE_TRAP_HANDLER, ENABLE_SGPR_WORKGROUP_ID_X,
+      ENABLE_SGPR_WORKGROUP_ID_Y, ENABLE_SGPR_WORKGROUP_ID_Z, ENABLE_SGPR_WORKGROUP_INFO, ENABLE_VGPR_WORKITEM_ID,
+      ENABLE_EXCEPTION_ADDRESS_WATCH, ENABLE_EXCEPTION_MEMORY, GRANULATED_LDS_SIZE,
+      ENABLE_EXCEPTION_IEEE_754_FP_INVALID_OPERATION, ENABLE_EXCEPTION_FP_DENORMAL_SOURCE,
+      ENABLE_EXCEPTION_IEEE_754_FP_DIVISION_BY_ZERO, ENABLE_EXCEPTION_IEEE_754_FP_OVERFLOW,
+      ENABLE_EXCEPTION_IEEE_754_FP_UNDERFLOW, ENABLE_EXCEPTION_IEEE_754_FP_INEXACT, ENABLE_EXCEPTION_INT_DIVIDE_BY_ZERO;
 };
 // COMPUTE_PGM_RSRC3 (gfx10/gfx11 layout).
 struct PgmRsrc3 {
@@ -55,11 +53,9 @@ struct KernelDescriptor {
   PgmRsrc2 rsrc2{};
   uint16_t kernel_code_properties = 0;  // raw
   // kernel_code_properties bits:
-  bool enable_sgpr_private_segment_buffer = false, enable_sgpr_dispatch_ptr = false,
-       enable_sgpr_queue_ptr = false, enable_sgpr_kernarg_segment_ptr = false,
-       enable_sgpr_dispatch_id = false, enable_sgpr_flat_scratch_init = false,
-       enable_sgpr_private_segment_size = false, enable_wavefront_size32 = false,
-       uses_dynamic_stack = false;
+  bool enable_sgpr_private_segment_buffer = false, enable_sgpr_dispatch_ptr = false, enable_sgpr_queue_ptr = false,
+       enable_sgpr_kernarg_segment_ptr = false, enable_sgpr_dispatch_id = false, enable_sgpr_flat_scratch_init = false,
+       enable_sgpr_private_segment_size = false, enable_wavefront_size32 = false, uses_dynamic_stack = false;
   uint8_t kernarg_preload_spec_length = 0;  // v5: kernarg_preload
   uint16_t kernarg_preload_spec_offset = 0;
   std::vector<uint8_t> raw;  // the 64 bytes as stored
@@ -86,12 +82,12 @@ std::string_view amdgpu_mach_name(uint32_t mach);
 
 // One kernel argument from the metadata (.args).
 struct KernelArg {
-  std::string name;          // .name (may be empty)
-  std::string type_name;     // .type_name
-  uint32_t offset = 0;       // .offset
-  uint32_t size = 0;         // .size
-  std::string value_kind;    // by_value, global_buffer, hidden_block_count_x, ...
-  std::string address_space; // global, constant, local, ... (may be empty)
+  std::string name;           // .name (may be empty)
+  std::string type_name;      // .type_name
+  uint32_t offset = 0;        // .offset
+  uint32_t size = 0;          // .size
+  std::string value_kind;     // by_value, global_buffer, hidden_block_count_x, ...
+  std::string address_space;  // global, constant, local, ... (may be empty)
   std::string access, actual_access;
   bool is_const = false, is_restrict = false, is_volatile = false, is_pipe = false;
   std::optional<uint32_t> pointee_align;
@@ -111,11 +107,11 @@ struct KernelMetadata {
   bool uses_dynamic_stack = false;
   std::string language;
   // Less common fields (present when the compiler wrote them).
-  std::vector<uint32_t> language_version;              // .language_version, e.g. {2, 0}
-  std::optional<bool> workgroup_processor_mode;        // .workgroup_processor_mode
-  std::optional<bool> uniform_work_group_size;         // .uniform_work_group_size
-  std::string kind;                                    // .kind: normal, init, fini
-  std::string vec_type_hint, device_enqueue_symbol;    // .vec_type_hint, .device_enqueue_symbol
+  std::vector<uint32_t> language_version;            // .language_version, e.g. {2, 0}
+  std::optional<bool> workgroup_processor_mode;      // .workgroup_processor_mode
+  std::optional<bool> uniform_work_group_size;       // .uniform_work_group_size
+  std::string kind;                                  // .kind: normal, init, fini
+  std::string vec_type_hint, device_enqueue_symbol;  // .vec_type_hint, .device_enqueue_symbol
   uint32_t max_num_workgroups_x = 0, max_num_workgroups_y = 0, max_num_workgroups_z = 0;
   // The hidden argument of this kind, or nullptr (e.g. "hidden_block_count_x").
   const KernelArg* find_arg(std::string_view value_kind) const {
@@ -147,7 +143,7 @@ class CodeObject {
 
   const std::string& origin() const { return origin_; }
   unsigned code_object_version() const { return version_; }  // 4 or 5
-  const std::string& target() const { return target_; }       // "gfx1100", from e_flags
+  const std::string& target() const { return target_; }      // "gfx1100", from e_flags
   bool xnack_on() const { return xnack_; }
   bool sramecc_on() const { return sramecc_; }
   uint32_t e_flags() const { return e_flags_; }
@@ -166,7 +162,7 @@ class CodeObject {
   const std::vector<std::pair<uint64_t, int64_t>>& relocations() const { return relocations_; }
   std::span<const uint8_t> bytes() const { return bytes_; }
   const std::vector<Kernel>& kernels() const { return kernels_; }
-  const Kernel* find(std::string_view name) const;  // nullptr when absent
+  const Kernel* find(std::string_view name) const;    // nullptr when absent
   const Kernel& kernel(std::string_view name) const;  // throws naming the kernels it has
 
   // The image as the GPU sees it: PT_LOAD segments placed at their p_vaddr (base 0),

@@ -82,8 +82,8 @@ DispatchState CommandProcessor::latch() const {
   s.start = {reg<COMPUTE_START_X>(), reg<COMPUTE_START_Y>(), reg<COMPUTE_START_Z>()};
   s.dispatch_initiator = reg<COMPUTE_DISPATCH_INITIATOR>();
   s.tmpring_size = reg<COMPUTE_TMPRING_SIZE>();
-  s.scratch_base =
-      (uint64_t(reg<COMPUTE_DISPATCH_SCRATCH_BASE_LO>()) << 8) | (uint64_t(reg<COMPUTE_DISPATCH_SCRATCH_BASE_HI>()) << 40);
+  s.scratch_base = (uint64_t(reg<COMPUTE_DISPATCH_SCRATCH_BASE_LO>()) << 8) |
+                   (uint64_t(reg<COMPUTE_DISPATCH_SCRATCH_BASE_HI>()) << 40);
   s.resource_limits = reg<COMPUTE_RESOURCE_LIMITS>();
   return s;
 }
@@ -106,7 +106,8 @@ void CommandProcessor::dispatch(uint32_t x, uint32_t y, uint32_t z, uint32_t ini
                                 COMPUTE_NUM_THREAD_Y::decode(reg<COMPUTE_NUM_THREAD_Y>()).NUM_THREAD_PARTIAL,
                                 COMPUTE_NUM_THREAD_Z::decode(reg<COMPUTE_NUM_THREAD_Z>()).NUM_THREAD_PARTIAL};
     if (partial[0] || partial[1] || partial[2])
-      throw UnimplementedError("partial workgroups (PARTIAL_TG_EN with COMPUTE_NUM_THREAD_*.NUM_THREAD_PARTIAL) are not modelled");
+      throw UnimplementedError(
+          "partial workgroups (PARTIAL_TG_EN with COMPUTE_NUM_THREAD_*.NUM_THREAD_PARTIAL) are not modelled");
   }
   if (x == 0 || y == 0 || z == 0) return;  // an empty grid launches nothing
   DispatchStats st = core_.dispatch(s, opt_.dispatch);
@@ -122,12 +123,14 @@ uint64_t CommandProcessor::read_source(uint32_t sel, uint64_t addr, bool is64) {
     }
     case CopySrcSel::MEMORY:
     case CopySrcSel::TC_L2: {
-      if (addr % (is64 ? 8 : 4)) error("source address " + hex(addr) + " is not " + (is64 ? "8" : "4") + "-byte aligned");
+      if (addr % (is64 ? 8 : 4))
+        error("source address " + hex(addr) + " is not " + (is64 ? "8" : "4") + "-byte aligned");
       uint64_t v = 0;
       mem_.read(addr, &v, is64 ? 8 : 4);
       return v;
     }
-    case CopySrcSel::IMMEDIATE: return is64 ? addr : uint32_t(addr);
+    case CopySrcSel::IMMEDIATE:
+      return is64 ? addr : uint32_t(addr);
     case CopySrcSel::TIMESTAMP: {
       uint64_t t = timestamp();
       return is64 ? t : uint32_t(t);
@@ -156,13 +159,20 @@ void CommandProcessor::wait_reg_mem(std::span<const uint32_t> p) {
   auto met = [&](uint32_t v) {
     v &= mask;
     switch (WaitFunction(func)) {
-      case WaitFunction::ALWAYS: return true;
-      case WaitFunction::LESS: return v < ref;
-      case WaitFunction::LESS_EQUAL: return v <= ref;
-      case WaitFunction::EQUAL: return v == ref;
-      case WaitFunction::NOT_EQUAL: return v != ref;
-      case WaitFunction::GREATER_EQUAL: return v >= ref;
-      case WaitFunction::GREATER: return v > ref;
+      case WaitFunction::ALWAYS:
+        return true;
+      case WaitFunction::LESS:
+        return v < ref;
+      case WaitFunction::LESS_EQUAL:
+        return v <= ref;
+      case WaitFunction::EQUAL:
+        return v == ref;
+      case WaitFunction::NOT_EQUAL:
+        return v != ref;
+      case WaitFunction::GREATER_EQUAL:
+        return v >= ref;
+      case WaitFunction::GREATER:
+        return v > ref;
     }
     return false;
   };
@@ -224,11 +234,13 @@ void CommandProcessor::run_ib(uint64_t va, uint32_t dwords, unsigned depth) {
       auto pl = p.payload;
       auto need = [&](size_t n) {
         if (pl.size() != n)
-          error("has " + std::to_string(pl.size()) + " payload dwords, expected " + std::to_string(n) + " (malformed packet)");
+          error("has " + std::to_string(pl.size()) + " payload dwords, expected " + std::to_string(n) +
+                " (malformed packet)");
       };
       const uint8_t op = p.header.opcode;
       switch (Opcode(op)) {
-        case Opcode::NOP: break;
+        case Opcode::NOP:
+          break;
         case Opcode::SET_SH_REG:
         case Opcode::SET_UCONFIG_REG: {
           RegSpace space = Opcode(op) == Opcode::SET_SH_REG ? RegSpace::SH : RegSpace::UCONFIG;
@@ -269,7 +281,8 @@ void CommandProcessor::run_ib(uint64_t va, uint32_t dwords, unsigned depth) {
           if (dst_sel > 1) error("DST_SEL " + std::to_string(dst_sel) + " is not modelled (0 memory, 1 TC_L2)");
           uint64_t a = addr64(F::ADDR_LO.get(pl[2]), F::ADDR_HI.get(pl[3]));
           switch (ReleaseDataSel(data_sel)) {
-            case ReleaseDataSel::NONE: break;
+            case ReleaseDataSel::NONE:
+              break;
             case ReleaseDataSel::VALUE_32BIT:
               if (a % 4) error("address " + hex(a) + " is not 4-byte aligned for 32-bit data");
               mem_.write(a, &pl[4], 4);
@@ -295,7 +308,8 @@ void CommandProcessor::run_ib(uint64_t va, uint32_t dwords, unsigned depth) {
           uint64_t a = addr64(F::DST_ADDR_LO.get(pl[1]), F::DST_ADDR_HI.get(pl[2]));
           auto data = pl.subspan(3);
           if (dst == uint32_t(WriteDstSel::REGISTER)) {
-            for (size_t i = 0; i < data.size(); ++i) reg_by_dword_address(uint32_t(a) + (one ? 0 : uint32_t(i))) = data[i];
+            for (size_t i = 0; i < data.size(); ++i)
+              reg_by_dword_address(uint32_t(a) + (one ? 0 : uint32_t(i))) = data[i];
           } else if (dst == uint32_t(WriteDstSel::MEMORY) || dst == 2 /* TC_L2 */) {
             if (a % 4) error("address " + hex(a) + " is not 4-byte aligned");
             if (one) {
@@ -351,8 +365,7 @@ void CommandProcessor::run_ib(uint64_t va, uint32_t dwords, unsigned depth) {
           break;
         }
         default:
-          if (opcode_name(op))
-            error("packet is not modelled by the simulator's command processor");
+          if (opcode_name(op)) error("packet is not modelled by the simulator's command processor");
           error("unknown opcode " + hex(op) + " (header " + hex(p.header.raw) + ")");
       }
       off += p.size_dwords();

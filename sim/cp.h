@@ -58,7 +58,7 @@ struct CpOptions {
 class CommandProcessor {
  public:
   static constexpr uint64_t kTimestampHz = 100'000'000;  // GPU clock counter frequency
-  static uint64_t timestamp();                            // now, in 10 ns ticks
+  static uint64_t timestamp();                           // now, in 10 ns ticks
 
   CommandProcessor(Memory& mem, ShaderCore& core);
 

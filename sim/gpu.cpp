@@ -1,5 +1,6 @@
 #include "sim/gpu.h"
 
+#include <algorithm>
 #include <cstdio>
 
 namespace spork::sim {
@@ -20,6 +21,7 @@ const char* to_string(ErrorKind k) {
     case ErrorKind::Unimplemented: return "unimplemented";
     case ErrorKind::Shader: return "shader error";
     case ErrorKind::Cp: return "CP error";
+    case ErrorKind::Cancelled: return "cancelled";
     case ErrorKind::Other: return "error";
   }
   return "?";
@@ -45,8 +47,8 @@ Gpu::~Gpu() {
   {
     std::lock_guard lk(mu_);
     stop_ = true;
+    cancel_ = true;  // a long kernel or WAIT_REG_MEM must not keep the destructor waiting
   }
-  cancel_ = true;
   cv_work_.notify_all();
   if (thread_.joinable()) thread_.join();
 }
@@ -106,6 +108,31 @@ SubmissionResult Gpu::wait_idle(std::chrono::nanoseconds timeout) {
   return wait(last, timeout);
 }
 
+bool Gpu::cancel(uint64_t seq) {
+  {
+    std::lock_guard lk(mu_);
+    if (seq == 0 || seq > submitted_)
+      throw std::invalid_argument("sim::Gpu::cancel: submission " + std::to_string(seq) + " was never made (last is " +
+                                  std::to_string(submitted_) + ")");
+    if (seq == running_) {
+      cancel_ = true;
+      return true;
+    }
+    auto q = std::find_if(queue_.begin(), queue_.end(), [&](const auto& j) { return j.first == seq; });
+    if (q == queue_.end()) return false;  // finished (or forgotten)
+    queue_.erase(q);
+    auto it = results_.find(seq);
+    if (it != results_.end()) {
+      it->second.status = SubmissionResult::Status::Failed;
+      it->second.error.kind = ErrorKind::Cancelled;
+      it->second.error.message = "cancelled: submission " + std::to_string(seq) + " was cancelled before it ran";
+    }
+    // completed_ stays the last seq the CP finished; waiters on this one wake up below.
+  }
+  cv_done_.notify_all();
+  return true;
+}
+
 uint64_t Gpu::last_submitted() const {
   std::lock_guard lk(mu_);
   return submitted_;
@@ -140,10 +167,13 @@ void Gpu::worker() {
       job = std::move(queue_.front());
       queue_.pop_front();
       opt = opt_;
+      running_ = job.first;
     }
     SubmissionResult r = run(job.first, job.second, opt);
     {
       std::lock_guard lk(mu_);
+      running_ = 0;
+      if (!stop_) cancel_ = false;  // a cancel() applies to that one submission only
       completed_ = job.first;
       auto it = results_.find(job.first);
       if (it != results_.end()) it->second = std::move(r);
@@ -164,6 +194,7 @@ SubmissionResult Gpu::run(uint64_t seq, const std::vector<IbRef>& ibs, const Gpu
   co.max_ib_depth = opt.max_ib_depth;
   co.max_packets = opt.max_packets;
   co.cancel = &cancel_;
+  co.dispatch.cancel = &cancel_;
   SubmissionError& e = r.error;
   auto where = [&] {
     const CpLocation& l = cp_->last_location();
@@ -194,6 +225,9 @@ SubmissionResult Gpu::run(uint64_t seq, const std::vector<IbRef>& ibs, const Gpu
   } catch (const HangError& h) {
     e.kind = ErrorKind::Hang;
     e.message = where() + h.what();
+  } catch (const CancelledError& c) {
+    e.kind = ErrorKind::Cancelled;
+    e.message = where() + c.what();
   } catch (const UnimplementedError& u) {
     e.kind = ErrorKind::Unimplemented;
     e.message = where() + u.what();
@@ -207,6 +241,12 @@ SubmissionResult Gpu::run(uint64_t seq, const std::vector<IbRef>& ibs, const Gpu
     e.kind = ErrorKind::Other;
     e.message = where() + "unknown exception";
   }
+  // Whatever gave up because of the cancel flag (a dispatch, a WAIT_REG_MEM) reports it as such.
+  if (e.kind != ErrorKind::None && e.kind != ErrorKind::Cancelled && cancel_.load()) {
+    e.kind = ErrorKind::Cancelled;
+    e.message = "cancelled: " + e.message;
+  }
+  if (e.kind == ErrorKind::Cancelled && e.message.rfind("cancelled: ", 0) != 0) e.message = "cancelled: " + e.message;
   if (e.kind != ErrorKind::None) r.status = SubmissionResult::Status::Failed;
   r.end_timestamp = timestamp();
   return r;

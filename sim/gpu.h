@@ -61,7 +61,7 @@ struct IbRef {
   uint32_t dwords = 0;   // size
 };
 
-enum class ErrorKind { None, VmFault, Hang, Unimplemented, Shader, Cp, Other };
+enum class ErrorKind { None, VmFault, Hang, Unimplemented, Shader, Cp, Cancelled, Other };
 const char* to_string(ErrorKind k);
 
 struct SubmissionError {
@@ -89,8 +89,8 @@ const char* to_string(SubmissionResult::Status s);
 class Gpu {
  public:
   explicit Gpu(GpuOptions options = {});
-  // Stops the CP thread: the running submission finishes (a WAIT_REG_MEM in it gives up at
-  // once), queued ones are marked failed without running.
+  // Stops the CP thread: the running submission is abandoned at once (a WAIT_REG_MEM or a
+  // dispatch in it fails with ErrorKind::Cancelled), queued ones are marked failed without running.
   ~Gpu();
   Gpu(const Gpu&) = delete;
   Gpu& operator=(const Gpu&) = delete;
@@ -110,6 +110,10 @@ class Gpu {
   SubmissionResult wait(uint64_t seq, std::chrono::nanoseconds timeout);
   // Waits for everything submitted so far; returns the result of the last submission.
   SubmissionResult wait_idle(std::chrono::nanoseconds timeout = std::chrono::hours(24));
+  // Abandons submission `seq`: a queued one fails without running, a running one stops at its
+  // next budget slice or WAIT_REG_MEM poll; either fails with ErrorKind::Cancelled ("cancelled:
+  // ..."). Later submissions run normally. Returns false when it had already finished.
+  bool cancel(uint64_t seq);
   uint64_t last_submitted() const;
   uint64_t last_completed() const;  // highest seq that finished (completed or failed)
 
@@ -132,8 +136,9 @@ class Gpu {
   std::deque<std::pair<uint64_t, std::vector<IbRef>>> queue_;
   std::map<uint64_t, SubmissionResult> results_;
   uint64_t submitted_ = 0, completed_ = 0;
+  uint64_t running_ = 0;  // seq the CP thread is executing, 0 when idle
   bool stop_ = false;
-  std::atomic<bool> cancel_{false};
+  std::atomic<bool> cancel_{false};  // abandons the running submission; cleared after it unless stop_
   std::thread thread_;
 };
 

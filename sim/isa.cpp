@@ -49,8 +49,9 @@ bool is_vop3sd(const char* n) {
 }  // namespace
 
 const char* to_string(Enc e) {
-  static const char* const n[] = {"SOP2", "SOPK", "SOP1", "SOPC", "SOPP", "SMEM", "VOP2", "VOP1", "VOPC", "VOP3",
-                                  "VOP3P", "VOPDX", "VOPDY", "DS", "FLAT", "SCRATCH", "GLOBAL", "MUBUF", "VOPD"};
+  static const char* const n[] = {"SOP2", "SOPK",    "SOP1",   "SOPC",  "SOPP",  "SMEM",  "VOP2",
+                                  "VOP1", "VOPC",    "VOP3",   "VOP3P", "VOPDX", "VOPDY", "DS",
+                                  "FLAT", "SCRATCH", "GLOBAL", "MUBUF", "VOPD"};
   return n[static_cast<int>(e)];
 }
 
@@ -184,7 +185,8 @@ bool decode(const uint8_t* p, size_t avail, uint64_t pc, Inst& in, std::string* 
       if (in.src[0] == kLiteral) return fail("fmaak/fmamk with a second literal");
     } else {
       if (!lit_if({in.src[0]})) return fail("truncated literal");
-      if (in.enc == Enc::VOP2 && (starts(name, "v_add_co_ci") || starts(name, "v_sub_co_ci") || starts(name, "v_subrev_co_ci"))) {
+      if (in.enc == Enc::VOP2 &&
+          (starts(name, "v_add_co_ci") || starts(name, "v_sub_co_ci") || starts(name, "v_subrev_co_ci"))) {
         in.sdst = kVccLo;
         in.src[2] = kVccLo;
         in.nsrc = 3;
@@ -230,9 +232,12 @@ bool decode(const uint8_t* p, size_t avail, uint64_t pc, Inst& in, std::string* 
       // Sources present: VOP3 probes clear src2 (bit 0), src1 (bit 1), src0 (bit 2).
       unsigned n = 3;
       if (in.info) {
-        if (in.info->cleared & 4) n = 0;
-        else if (in.info->cleared & 2) n = 1;
-        else if (in.info->cleared & 1) n = 2;
+        if (in.info->cleared & 4)
+          n = 0;
+        else if (in.info->cleared & 2)
+          n = 1;
+        else if (in.info->cleared & 1)
+          n = 2;
       }
       if (starts(name, "v_cmpx") && in.info) n = in.info->cleared & 1 ? 2 : 3;
       if (starts(name, "v_writelane")) n = 2;  // vdst is also read (lanes kept)
@@ -356,36 +361,60 @@ std::string operand_text(uint16_t code, unsigned width, uint32_t lit, bool fp64)
   if (code < 106) return range("s", code);
   if (code >= 108 && code <= 123) return range("ttmp", code - 108);
   switch (code) {
-    case kVccLo: return width == 2 ? "vcc" : "vcc_lo";
-    case kVccHi: return "vcc_hi";
-    case kNull: return "null";
-    case kM0: return "m0";
-    case kExecLo: return width == 2 ? "exec" : "exec_lo";
-    case kExecHi: return "exec_hi";
-    case kSharedBase: return "src_shared_base";
-    case kSharedLimit: return "src_shared_limit";
-    case kPrivateBase: return "src_private_base";
-    case kPrivateLimit: return "src_private_limit";
-    case kPopsExitingWaveId: return "src_pops_exiting_wave_id";
-    case kVccz: return "src_vccz";
-    case kExecz: return "src_execz";
-    case kScc: return "src_scc";
+    case kVccLo:
+      return width == 2 ? "vcc" : "vcc_lo";
+    case kVccHi:
+      return "vcc_hi";
+    case kNull:
+      return "null";
+    case kM0:
+      return "m0";
+    case kExecLo:
+      return width == 2 ? "exec" : "exec_lo";
+    case kExecHi:
+      return "exec_hi";
+    case kSharedBase:
+      return "src_shared_base";
+    case kSharedLimit:
+      return "src_shared_limit";
+    case kPrivateBase:
+      return "src_private_base";
+    case kPrivateLimit:
+      return "src_private_limit";
+    case kPopsExitingWaveId:
+      return "src_pops_exiting_wave_id";
+    case kVccz:
+      return "src_vccz";
+    case kExecz:
+      return "src_execz";
+    case kScc:
+      return "src_scc";
     case kLiteral: {
       // A literal that an inline constant could have encoded (a linker-patched value) prints like one.
       const int32_t v = static_cast<int32_t>(lit);
       if (v >= -16 && v <= 64) return std::to_string(v);
       return hex(lit);
     }
-    case 240: return "0.5";
-    case 241: return "-0.5";
-    case 242: return "1.0";
-    case 243: return "-1.0";
-    case 244: return "2.0";
-    case 245: return "-2.0";
-    case 246: return "4.0";
-    case 247: return "-4.0";
-    case 248: return "0.15915494";
-    default: break;
+    case 240:
+      return "0.5";
+    case 241:
+      return "-0.5";
+    case 242:
+      return "1.0";
+    case 243:
+      return "-1.0";
+    case 244:
+      return "2.0";
+    case 245:
+      return "-2.0";
+    case 246:
+      return "4.0";
+    case 247:
+      return "-4.0";
+    case 248:
+      return "0.15915494";
+    default:
+      break;
   }
   if (code >= 128 && code <= 192) return std::to_string(code - 128);
   if (code >= 193 && code <= 208) return std::to_string(192 - static_cast<int>(code));
@@ -394,7 +423,8 @@ std::string operand_text(uint16_t code, unsigned width, uint32_t lit, bool fp64)
 
 std::string mnemonic(const Inst& in) {
   if (in.enc == Enc::VOPD)
-    return std::string(in.info ? in.info->name : "v_dual_<unknown>") + " :: " + (in.infoy ? in.infoy->name : "v_dual_<unknown>");
+    return std::string(in.info ? in.info->name : "v_dual_<unknown>") +
+           " :: " + (in.infoy ? in.infoy->name : "v_dual_<unknown>");
   if (in.info) return in.info->name;
   char b[64];
   std::snprintf(b, sizeof b, "<unknown %s opcode %u>", to_string(in.enc), in.op);
@@ -434,9 +464,9 @@ std::string waitcnt_text(uint32_t imm) {
 }
 
 std::string delay_alu_text(uint32_t imm) {
-  static const char* const id[] = {"NO_DEP",        "VALU_DEP_1",    "VALU_DEP_2",    "VALU_DEP_3",
-                                   "VALU_DEP_4",    "TRANS32_DEP_1", "TRANS32_DEP_2", "TRANS32_DEP_3",
-                                   "FMA_ACCUM_CYCLE_1", "SALU_CYCLE_1", "SALU_CYCLE_2", "SALU_CYCLE_3"};
+  static const char* const id[] = {
+      "NO_DEP",        "VALU_DEP_1",    "VALU_DEP_2",        "VALU_DEP_3",   "VALU_DEP_4",   "TRANS32_DEP_1",
+      "TRANS32_DEP_2", "TRANS32_DEP_3", "FMA_ACCUM_CYCLE_1", "SALU_CYCLE_1", "SALU_CYCLE_2", "SALU_CYCLE_3"};
   static const char* const skip[] = {"SAME", "NEXT", "SKIP_1", "SKIP_2", "SKIP_3", "SKIP_4"};
   unsigned i0 = imm & 0xF, sk = (imm >> 4) & 7, i1 = (imm >> 7) & 0xF;
   std::string s;
@@ -454,18 +484,41 @@ std::string hwreg_text(uint32_t imm) {
   const unsigned id = imm & 0x3F, off = (imm >> 6) & 0x1F, size = ((imm >> 11) & 0x1F) + 1;
   const char* n = nullptr;
   switch (id) {
-    case 1: n = "HW_REG_MODE"; break;
-    case 2: n = "HW_REG_STATUS"; break;
-    case 3: n = "HW_REG_TRAPSTS"; break;
-    case 5: n = "HW_REG_GPR_ALLOC"; break;
-    case 6: n = "HW_REG_LDS_ALLOC"; break;
-    case 7: n = "HW_REG_IB_STS"; break;
-    case 15: n = "HW_REG_SH_MEM_BASES"; break;
-    case 20: n = "HW_REG_FLAT_SCR_LO"; break;
-    case 21: n = "HW_REG_FLAT_SCR_HI"; break;
-    case 23: n = "HW_REG_HW_ID1"; break;
-    case 24: n = "HW_REG_HW_ID2"; break;
-    default: break;
+    case 1:
+      n = "HW_REG_MODE";
+      break;
+    case 2:
+      n = "HW_REG_STATUS";
+      break;
+    case 3:
+      n = "HW_REG_TRAPSTS";
+      break;
+    case 5:
+      n = "HW_REG_GPR_ALLOC";
+      break;
+    case 6:
+      n = "HW_REG_LDS_ALLOC";
+      break;
+    case 7:
+      n = "HW_REG_IB_STS";
+      break;
+    case 15:
+      n = "HW_REG_SH_MEM_BASES";
+      break;
+    case 20:
+      n = "HW_REG_FLAT_SCR_LO";
+      break;
+    case 21:
+      n = "HW_REG_FLAT_SCR_HI";
+      break;
+    case 23:
+      n = "HW_REG_HW_ID1";
+      break;
+    case 24:
+      n = "HW_REG_HW_ID2";
+      break;
+    default:
+      break;
   }
   std::string s = "hwreg(" + (n ? std::string(n) : std::to_string(id));
   if (off != 0 || size != 32) s += ", " + std::to_string(off) + ", " + std::to_string(size);
@@ -532,30 +585,39 @@ std::string disassemble(const Inst& in) {
     }
     case Enc::SOPP: {
       const uint32_t imm = static_cast<uint32_t>(in.simm) & 0xFFFF;
-      if (name == "s_waitcnt") op(waitcnt_text(imm));
-      else if (name == "s_delay_alu") op(delay_alu_text(imm));
-      else if (name.rfind("s_branch", 0) == 0 || name.rfind("s_cbranch", 0) == 0) op(std::to_string(in.simm));
+      if (name == "s_waitcnt")
+        op(waitcnt_text(imm));
+      else if (name == "s_delay_alu")
+        op(delay_alu_text(imm));
+      else if (name.rfind("s_branch", 0) == 0 || name.rfind("s_cbranch", 0) == 0)
+        op(std::to_string(in.simm));
       else if (name == "s_sendmsg" || name == "s_sendmsghalt") {
-        if (imm == 3) op("sendmsg(MSG_DEALLOC_VGPRS)");
-        else if (imm == 1) op("sendmsg(MSG_INTERRUPT)");
-        else op("sendmsg(" + std::to_string(imm) + ")");
-      } else if (name == "s_nop" || name == "s_sleep" || name == "s_setprio" || name == "s_trap" || name == "s_denorm_mode" ||
-                 name == "s_setkill" || name == "s_sethalt" || name == "s_incperflevel" || name == "s_decperflevel") {
+        if (imm == 3)
+          op("sendmsg(MSG_DEALLOC_VGPRS)");
+        else if (imm == 1)
+          op("sendmsg(MSG_INTERRUPT)");
+        else
+          op("sendmsg(" + std::to_string(imm) + ")");
+      } else if (name == "s_nop" || name == "s_sleep" || name == "s_setprio" || name == "s_trap" ||
+                 name == "s_denorm_mode" || name == "s_setkill" || name == "s_sethalt" || name == "s_incperflevel" ||
+                 name == "s_decperflevel") {
         op(std::to_string(imm));
       } else if (name == "s_clause" || name == "s_set_inst_prefetch_distance" || name == "s_waitcnt_depctr" ||
                  name == "s_round_mode" || name == "s_ttracedata_imm" || name == "s_wait_event") {
         op(hex(imm));
-      }
-      else if ((name == "s_endpgm") && imm != 0)
+      } else if ((name == "s_endpgm") && imm != 0)
         op(std::to_string(imm));
       break;
     }
     case Enc::SMEM: {
       op(operand_text(in.dst, wat(info, 0), 0));
       op(operand_text(in.sbase, 2, 0));
-      if (in.simm == 0) op(operand_text(in.soffset, 1, 0));
-      else if (in.soffset == kNull) op(hex(static_cast<uint32_t>(in.simm) & 0x1FFFFF));
-      else op(operand_text(in.soffset, 1, 0) + " offset:" + hex(static_cast<uint32_t>(in.simm) & 0x1FFFFF));
+      if (in.simm == 0)
+        op(operand_text(in.soffset, 1, 0));
+      else if (in.soffset == kNull)
+        op(hex(static_cast<uint32_t>(in.simm) & 0x1FFFFF));
+      else
+        op(operand_text(in.soffset, 1, 0) + " offset:" + hex(static_cast<uint32_t>(in.simm) & 0x1FFFFF));
       if (in.glc) s += " glc";
       if (in.dlc) s += " dlc";
       break;
@@ -600,7 +662,8 @@ std::string disassemble(const Inst& in) {
         op(operand_text(in.dst, wat(info, i++), in.lit));
         if (is_vop3sd(name.c_str())) op(operand_text(in.sdst, 1, 0)), ++i;
       }
-      const bool fmac = in.op >= 256 && in.op < 384 && (name.find("fmac") != std::string::npos || name.find("dot2acc") != std::string::npos);
+      const bool fmac = in.op >= 256 && in.op < 384 &&
+                        (name.find("fmac") != std::string::npos || name.find("dot2acc") != std::string::npos);
       unsigned n = fmac ? 2 : in.nsrc;
       if (name.rfind("v_writelane", 0) == 0) n = 2;
       for (unsigned k = 0; k < n; ++k) op(src_mod(in, k, wat(info, i + k)));
@@ -610,9 +673,12 @@ std::string disassemble(const Inst& in) {
         s += std::to_string(in.opsel >> 3 & 1) + "]";
       }
       if (in.clamp) s += " clamp";
-      if (in.omod == 1) s += " mul:2";
-      else if (in.omod == 2) s += " mul:4";
-      else if (in.omod == 3) s += " div:2";
+      if (in.omod == 1)
+        s += " mul:2";
+      else if (in.omod == 2)
+        s += " mul:4";
+      else if (in.omod == 3)
+        s += " div:2";
       break;
     }
     case Enc::VOP3P: {
@@ -632,8 +698,8 @@ std::string disassemble(const Inst& in) {
       break;
     }
     case Enc::VOPD:
-      s = vopd_half(info ? info->name : "v_dual_?", in.dst, in.src, in.lit, in) + " :: " +
-          vopd_half(in.infoy ? in.infoy->name : "v_dual_?", in.dsty, in.srcy, in.lit, in);
+      s = vopd_half(info ? info->name : "v_dual_?", in.dst, in.src, in.lit, in) +
+          " :: " + vopd_half(in.infoy ? in.infoy->name : "v_dual_?", in.dsty, in.srcy, in.lit, in);
       break;
     case Enc::DS: {
       // Printed: [vdst], addr, [data0], [data1]; probe fields cleared: 1 vdst, 2 data1, 4 data0, 8 addr.
@@ -664,12 +730,16 @@ std::string disassemble(const Inst& in) {
         const unsigned vw = atomic ? (name.find("64") != std::string::npos ? 2 : 1) : wat(info, 0);
         op(operand_text(in.dst, vw, 0));
       }
-      if (atomic && (info->cleared & 1)) i = 0;  // table widths: addr, data, ...
-      else ++i;
+      if (atomic && (info->cleared & 1))
+        i = 0;  // table widths: addr, data, ...
+      else
+        ++i;
       (void)i;
       unsigned aw = in.enc == Enc::FLAT ? 2 : in.enc == Enc::GLOBAL ? (in.saddr == kNull ? 2 : 1) : 1;
-      if (in.enc == Enc::SCRATCH && !in.sve) op("off");
-      else op(operand_text(in.addr, aw, 0));
+      if (in.enc == Enc::SCRATCH && !in.sve)
+        op("off");
+      else
+        op(operand_text(in.addr, aw, 0));
       if (has_data) {
         unsigned dw = (has_vdst && !(atomic && (info->cleared & 1))) ? wat(info, 2) : wat(info, 1);
         op(operand_text(in.data0, dw, 0));

@@ -9,8 +9,27 @@
 
 namespace spork::sim::isa {
 
-enum class Enc : uint8_t { SOP2, SOPK, SOP1, SOPC, SOPP, SMEM, VOP2, VOP1, VOPC, VOP3, VOP3P, VOPDX, VOPDY, DS, FLAT,
-                           SCRATCH, GLOBAL, MUBUF, VOPD };
+enum class Enc : uint8_t {
+  SOP2,
+  SOPK,
+  SOP1,
+  SOPC,
+  SOPP,
+  SMEM,
+  VOP2,
+  VOP1,
+  VOPC,
+  VOP3,
+  VOP3P,
+  VOPDX,
+  VOPDY,
+  DS,
+  FLAT,
+  SCRATCH,
+  GLOBAL,
+  MUBUF,
+  VOPD
+};
 const char* to_string(Enc e);
 
 // One row of the generated table.
@@ -26,9 +45,22 @@ const OpInfo* find_op(Enc enc, unsigned op);
 
 // Scalar operand codes (9-bit source field; 7-bit SGPR destinations use the low range).
 enum : uint16_t {
-  kVccLo = 106, kVccHi = 107, kNull = 124, kM0 = 125, kExecLo = 126, kExecHi = 127,
-  kSharedBase = 235, kSharedLimit = 236, kPrivateBase = 237, kPrivateLimit = 238,
-  kPopsExitingWaveId = 239, kVccz = 251, kExecz = 252, kScc = 253, kLiteral = 255, kVgpr0 = 256,
+  kVccLo = 106,
+  kVccHi = 107,
+  kNull = 124,
+  kM0 = 125,
+  kExecLo = 126,
+  kExecHi = 127,
+  kSharedBase = 235,
+  kSharedLimit = 236,
+  kPrivateBase = 237,
+  kPrivateLimit = 238,
+  kPopsExitingWaveId = 239,
+  kVccz = 251,
+  kExecz = 252,
+  kScc = 253,
+  kLiteral = 255,
+  kVgpr0 = 256,
 };
 
 // A decoded instruction. Operand fields hold 9-bit operand codes (VGPR n = 256 + n) so
@@ -41,18 +73,18 @@ struct Inst {
   const OpInfo* info = nullptr;  // nullptr: unknown opcode (executing it is an error)
   uint32_t word[3] = {0, 0, 0};
 
-  uint16_t dst = 0;                   // SALU/VALU destination code (VGPR dst = 256 + n)
-  uint16_t sdst = 0;                  // VOP3 SDST / VOPC-in-VOP3 scalar destination code
-  uint16_t src[3] = {0, 0, 0};        // source codes
+  uint16_t dst = 0;             // SALU/VALU destination code (VGPR dst = 256 + n)
+  uint16_t sdst = 0;            // VOP3 SDST / VOPC-in-VOP3 scalar destination code
+  uint16_t src[3] = {0, 0, 0};  // source codes
   uint8_t nsrc = 0;
   bool has_lit = false;
   uint32_t lit = 0;
-  int32_t simm = 0;                   // SOPK/SOPP simm16 (sign-extended), SMEM/FLAT/MUBUF offset
+  int32_t simm = 0;  // SOPK/SOPP simm16 (sign-extended), SMEM/FLAT/MUBUF offset
   uint8_t neg = 0, abs = 0, neg_hi = 0, opsel = 0, opsel_hi = 0, clamp = 0, omod = 0;
-  bool e64 = false;                   // VOP3-encoded VOP1/VOP2/VOPC
+  bool e64 = false;  // VOP3-encoded VOP1/VOP2/VOPC
   // Memory operands.
   uint16_t addr = 0, data0 = 0, data1 = 0, saddr = 0, sbase = 0, soffset = 0;  // codes
-  uint8_t off0 = 0, off1 = 0;         // DS offset0/offset1
+  uint8_t off0 = 0, off1 = 0;                                                  // DS offset0/offset1
   bool glc = false, slc = false, dlc = false, gds = false, sve = false;
   // VOPD: X half in op/dst/src[0..1], Y half here.
   uint16_t opy = 0, dsty = 0, srcy[2] = {0, 0};

@@ -34,7 +34,8 @@ Memory::~Memory() = default;
 
 Memory::BoHandle Memory::create_bo(uint64_t size, Domain domain) {
   if (size == 0) throw std::invalid_argument("sim::Memory::create_bo: size 0");
-  if (size > (1ull << 40)) throw std::invalid_argument("sim::Memory::create_bo: size " + std::to_string(size) + " is absurd");
+  if (size > (1ull << 40))
+    throw std::invalid_argument("sim::Memory::create_bo: size " + std::to_string(size) + " is absurd");
   uint64_t rounded = (size + kPageSize - 1) / kPageSize * kPageSize;
   std::unique_ptr<uint8_t[]> data(new (std::nothrow) uint8_t[rounded]());
   if (!data)
@@ -95,8 +96,8 @@ void Memory::map(BoHandle bo, uint64_t va, uint64_t offset, uint64_t size, uint3
     throw std::invalid_argument("sim::Memory::map: va " + hex(va) + ", offset " + hex(offset) + ", size " + hex(size) +
                                 " must be non-zero multiples of the 4096-byte page");
   if (va < kVaStart || va >= kVaEnd || size > kVaEnd - va)
-    throw std::invalid_argument("sim::Memory::map: range " + hex(va) + "+" + hex(size) + " is outside the GPU VA space [" +
-                                hex(kVaStart) + ", " + hex(kVaEnd) + ")");
+    throw std::invalid_argument("sim::Memory::map: range " + hex(va) + "+" + hex(size) +
+                                " is outside the GPU VA space [" + hex(kVaStart) + ", " + hex(kVaEnd) + ")");
   if (perms == 0 || (perms & ~uint32_t(PERM_READ | PERM_WRITE | PERM_EXEC)))
     throw std::invalid_argument("sim::Memory::map: bad permissions " + std::to_string(perms));
   std::lock_guard lk(mu_);
@@ -162,7 +163,8 @@ void Memory::fault(const Table& t, uint64_t va, uint64_t size, Access access, co
     auto it = std::upper_bound(t.maps.begin(), t.maps.end(), va, [](uint64_t a, const Mapping& x) { return a < x.va; });
     if (it != t.maps.begin()) {
       auto& p = *std::prev(it);
-      msg += "; nearest mapping below ends at " + hex(p.va + p.size) + " (" + hex(va - (p.va + p.size)) + " bytes before)";
+      msg +=
+          "; nearest mapping below ends at " + hex(p.va + p.size) + " (" + hex(va - (p.va + p.size)) + " bytes before)";
     }
     if (it != t.maps.end()) msg += "; next mapping starts at " + hex(it->va);
     if (t.maps.empty()) msg += "; nothing is mapped";

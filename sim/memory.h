@@ -54,7 +54,7 @@ class Memory {
   Memory& operator=(const Memory&) = delete;
 
   BoHandle create_bo(uint64_t size, Domain domain);  // size rounded up to pages, zero-filled
-  void destroy_bo(BoHandle bo);                       // also removes its mappings
+  void destroy_bo(BoHandle bo);                      // also removes its mappings
   uint64_t bo_size(BoHandle bo) const;
   Domain bo_domain(BoHandle bo) const;
   uint8_t* bo_cpu_ptr(BoHandle bo);  // CPU mapping of the whole BO
@@ -80,7 +80,9 @@ class Memory {
     Domain domain = Domain::VRAM;
     uint32_t perms = 0;
     BoHandle bo = 0;
-    bool contains(uint64_t va, uint64_t size) const { return va >= va_begin && size <= va_end - va && va + size <= va_end; }
+    bool contains(uint64_t va, uint64_t size) const {
+      return va >= va_begin && size <= va_end - va && va + size <= va_end;
+    }
     uint8_t* ptr(uint64_t va) const { return host + (va - va_begin); }
   };
   Range lookup(uint64_t va, uint64_t size, Access access) const;
@@ -96,6 +98,7 @@ class Memory {
     ~Pin();
     Pin(const Pin&) = delete;
     Pin& operator=(const Pin&) = delete;
+
    private:
     const Memory& m_;
   };
@@ -123,7 +126,7 @@ class Memory {
   [[noreturn]] void fault(const Table& t, uint64_t va, uint64_t size, Access access, const char* why,
                           const Mapping* m) const;
   void publish_locked(std::unique_ptr<Table> t);  // mu_ held
-  void collect_locked() const;                     // mu_ held; frees retired data when unpinned
+  void collect_locked() const;                    // mu_ held; frees retired data when unpinned
 
   mutable std::mutex mu_;
   std::map<BoHandle, Bo> bos_;

@@ -490,9 +490,15 @@ struct Shared {
 
 struct Budget {
   Shared* sh;
+  const std::atomic<bool>* cancel = nullptr;
   int64_t left = 0;
+  bool cancelled = false;
   bool refill() {
     if (sh->stop.load(std::memory_order_relaxed)) return false;
+    if (cancel && cancel->load(std::memory_order_relaxed)) {
+      cancelled = true;
+      return false;
+    }
     constexpr int64_t kChunk = 1 << 16;
     const int64_t got = sh->budget.fetch_sub(kChunk, std::memory_order_relaxed);
     if (got <= 0) return false;
@@ -510,6 +516,9 @@ template <bool kStats> void run_wave(Wave& w, Budget& b, DispatchStats& st, uint
       w.ip = ip;
       if (!b.refill()) {
         if (b.sh->stop.load()) throw Stopped{};
+        if (b.cancelled)
+          throw CancelledError("dispatch abandoned (the submission was cancelled or the GPU is being destroyed): " + wave_name(w) + " at PC " + hex(ip->d ? ip->d->pc : 0) + " (" +
+                               (ip->d ? isa::disassemble(*ip->d) : std::string("?")) + ")");
         throw HangError("dispatch exceeded its budget of " + std::to_string(total_budget) +
                         " wave-instructions (a hang or an endless loop?): " + wave_name(w) + " at PC " +
                         hex(ip->d ? ip->d->pc : 0) + " (" + (ip->d ? isa::disassemble(*ip->d) : std::string("?")) + ")");
@@ -610,7 +619,7 @@ DispatchStats ShaderCore::dispatch(const DispatchState& st, const DispatchOption
     ctx.scratch_lane_bytes = static_cast<uint32_t>(wave_scratch / kLanes);
     ctx.scratch_base = st.scratch_base + static_cast<uint64_t>(t) * waves_per_wg * wave_scratch;
     ctx.stats = &ds;
-    Budget b{&sh};
+    Budget b{&sh, opts.cancel};
     Wave* current = nullptr;
     try {
       for (;;) {

@@ -2,6 +2,7 @@
 // command processor latched, exactly as the hardware would set each wave up.
 #pragma once
 #include <array>
+#include <atomic>
 #include <cstdint>
 #include <stdexcept>
 #include <string>
@@ -28,6 +29,10 @@ struct DispatchOptions {
   uint64_t instruction_budget = 20'000'000'000ull;  // wave-instructions before a hang is reported
   bool collect_stats = false;
   unsigned threads = 0;  // 0: one per hardware thread
+  // When set and it becomes true, the dispatch is abandoned with CancelledError. Each worker
+  // looks at it when it takes a new slice of the budget (every 64K wave-instructions), so
+  // the check costs nothing measurable.
+  const std::atomic<bool>* cancel = nullptr;
 };
 
 // Instruction statistics of one dispatch (filled when collect_stats).
@@ -45,12 +50,13 @@ struct DispatchStats {
 struct ShaderError : std::runtime_error { using std::runtime_error::runtime_error; };
 struct HangError : ShaderError { using ShaderError::ShaderError; };           // budget exhausted
 struct UnimplementedError : ShaderError { using ShaderError::ShaderError; };  // names the instruction
+struct CancelledError : ShaderError { using ShaderError::ShaderError; };      // DispatchOptions::cancel was set
 
 class ShaderCore {
  public:
   explicit ShaderCore(Memory& mem);
   ~ShaderCore();
-  // Runs the whole dispatch; throws VmFault / HangError / UnimplementedError / ShaderError.
+  // Runs the whole dispatch; throws VmFault / HangError / CancelledError / UnimplementedError / ShaderError.
   DispatchStats dispatch(const DispatchState& state, const DispatchOptions& opts = {});
  private:
   struct Impl;

@@ -76,19 +76,22 @@ inline uint32_t cvt_u32(double v) {
 }
 
 // ---- IEEE-mode min/max: a NaN operand yields the other; -0 < +0 ------------------------
-template <class T> inline T fmin_hw(T a, T b) {
+template <class T>
+inline T fmin_hw(T a, T b) {
   if (std::isnan(a)) return std::isnan(b) ? std::numeric_limits<T>::quiet_NaN() : b;
   if (std::isnan(b)) return a;
   if (a == b) return std::signbit(a) ? a : b;
   return a < b ? a : b;
 }
-template <class T> inline T fmax_hw(T a, T b) {
+template <class T>
+inline T fmax_hw(T a, T b) {
   if (std::isnan(a)) return std::isnan(b) ? std::numeric_limits<T>::quiet_NaN() : b;
   if (std::isnan(b)) return a;
   if (a == b) return std::signbit(a) ? b : a;
   return a > b ? a : b;
 }
-template <class T> inline T fmed3_hw(T a, T b, T c) {
+template <class T>
+inline T fmed3_hw(T a, T b, T c) {
   if (std::isnan(a) || std::isnan(b) || std::isnan(c)) return fmin_hw(fmin_hw(a, b), c);
   T mx = fmax_hw(fmax_hw(a, b), c);
   if (mx == a) return fmax_hw(b, c);
@@ -120,7 +123,8 @@ void post32(Wave& w, const XInst& x, uint32_t* r) {
     for (unsigned l = 0; l < kLanes; ++l) f[l] *= k;
   }
   if (x.clamp)
-    for (unsigned l = 0; l < kLanes; ++l) f[l] = std::isnan(f[l]) ? 0.0f : f[l] < 0.0f ? 0.0f : f[l] > 1.0f ? 1.0f : f[l];
+    for (unsigned l = 0; l < kLanes; ++l)
+      f[l] = std::isnan(f[l]) ? 0.0f : f[l] < 0.0f ? 0.0f : f[l] > 1.0f ? 1.0f : f[l];
   if (w.ftz32)
     for (unsigned l = 0; l < kLanes; ++l)
       if ((r[l] & 0x7F800000u) == 0) r[l] &= 0x80000000u;
@@ -130,20 +134,23 @@ inline void fout(Wave& w, const XInst& x, uint32_t* r) {
   write_v(w, x.dst, r);
 }
 
-template <class F> inline void un_f32(Wave& w, const XInst& x, F f) {
+template <class F>
+inline void un_f32(Wave& w, const XInst& x, F f) {
   const f32a* a = fsrc(w, x, 0, w.tmp[0]);
   f32a* r = reinterpret_cast<f32a*>(w.tmp[3]);
   for (unsigned l = 0; l < kLanes; ++l) r[l] = f(a[l]);
   fout(w, x, w.tmp[3]);
 }
-template <class F> inline void bin_f32(Wave& w, const XInst& x, F f) {
+template <class F>
+inline void bin_f32(Wave& w, const XInst& x, F f) {
   const f32a* a = fsrc(w, x, 0, w.tmp[0]);
   const f32a* b = fsrc(w, x, 1, w.tmp[1]);
   f32a* r = reinterpret_cast<f32a*>(w.tmp[3]);
   for (unsigned l = 0; l < kLanes; ++l) r[l] = f(a[l], b[l]);
   fout(w, x, w.tmp[3]);
 }
-template <class F> inline void tri_f32(Wave& w, const XInst& x, F f) {
+template <class F>
+inline void tri_f32(Wave& w, const XInst& x, F f) {
   const f32a* a = fsrc(w, x, 0, w.tmp[0]);
   const f32a* b = fsrc(w, x, 1, w.tmp[1]);
   const f32a* c = fsrc(w, x, 2, w.tmp[2]);
@@ -186,20 +193,23 @@ inline void dout(Wave& w, const XInst& x, uint64_t* r) {
       if ((r[l] & 0x7FF0000000000000ull) == 0) r[l] &= 0x8000000000000000ull;
   write_v64(w, x.dst, r);
 }
-template <class F> inline void un_f64(Wave& w, const XInst& x, F f) {
+template <class F>
+inline void un_f64(Wave& w, const XInst& x, F f) {
   const f64a* a = dsrc(w, x, 0, w.t64[0]);
   f64a* r = reinterpret_cast<f64a*>(w.t64[3]);
   for (unsigned l = 0; l < kLanes; ++l) r[l] = f(a[l]);
   dout(w, x, w.t64[3]);
 }
-template <class F> inline void bin_f64(Wave& w, const XInst& x, F f) {
+template <class F>
+inline void bin_f64(Wave& w, const XInst& x, F f) {
   const f64a* a = dsrc(w, x, 0, w.t64[0]);
   const f64a* b = dsrc(w, x, 1, w.t64[1]);
   f64a* r = reinterpret_cast<f64a*>(w.t64[3]);
   for (unsigned l = 0; l < kLanes; ++l) r[l] = f(a[l], b[l]);
   dout(w, x, w.t64[3]);
 }
-template <class F> inline void tri_f64(Wave& w, const XInst& x, F f) {
+template <class F>
+inline void tri_f64(Wave& w, const XInst& x, F f) {
   const f64a* a = dsrc(w, x, 0, w.t64[0]);
   const f64a* b = dsrc(w, x, 1, w.t64[1]);
   const f64a* c = dsrc(w, x, 2, w.t64[2]);
@@ -209,20 +219,23 @@ template <class F> inline void tri_f64(Wave& w, const XInst& x, F f) {
 }
 
 // ---- integer plumbing ------------------------------------------------------------------
-template <class F> inline void un_u32(Wave& w, const XInst& x, F f) {
+template <class F>
+inline void un_u32(Wave& w, const XInst& x, F f) {
   const uint32_t* a = vs(w, x, 0, w.tmp[0]);
   uint32_t* r = w.tmp[3];
   for (unsigned l = 0; l < kLanes; ++l) r[l] = f(a[l]);
   write_v(w, x.dst, r);
 }
-template <class F> inline void bin_u32(Wave& w, const XInst& x, F f) {
+template <class F>
+inline void bin_u32(Wave& w, const XInst& x, F f) {
   const uint32_t* a = vs(w, x, 0, w.tmp[0]);
   const uint32_t* b = vs(w, x, 1, w.tmp[1]);
   uint32_t* r = w.tmp[3];
   for (unsigned l = 0; l < kLanes; ++l) r[l] = f(a[l], b[l]);
   write_v(w, x.dst, r);
 }
-template <class F> inline void tri_u32(Wave& w, const XInst& x, F f) {
+template <class F>
+inline void tri_u32(Wave& w, const XInst& x, F f) {
   const uint32_t* a = vs(w, x, 0, w.tmp[0]);
   const uint32_t* b = vs(w, x, 1, w.tmp[1]);
   const uint32_t* c = vs(w, x, 2, w.tmp[2]);
@@ -231,7 +244,8 @@ template <class F> inline void tri_u32(Wave& w, const XInst& x, F f) {
   write_v(w, x.dst, r);
 }
 // Results from a 32-bit-view function into 64-bit results.
-template <class F> inline void lane64(Wave& w, const XInst& x, F f) {
+template <class F>
+inline void lane64(Wave& w, const XInst& x, F f) {
   uint64_t* r = w.t64[3];
   for (unsigned l = 0; l < kLanes; ++l) r[l] = f(l);
   write_v64(w, x.dst, r);
@@ -242,37 +256,45 @@ inline void cmp_write(Wave& w, const XInst& x, uint32_t m) {
   m &= w.exec();
   w.s[x.sdst] = m;  // cmpx: sdst is EXEC
 }
-template <class T, class F> inline void cmp_int(Wave& w, const XInst& x, F f) {
+template <class T, class F>
+inline void cmp_int(Wave& w, const XInst& x, F f) {
   uint32_t m = 0;
   if constexpr (sizeof(T) == 4) {
     const uint32_t* a = vs(w, x, 0, w.tmp[0]);
     const uint32_t* b = vs(w, x, 1, w.tmp[1]);
-    for (unsigned l = 0; l < kLanes; ++l) m |= static_cast<uint32_t>(f(static_cast<T>(a[l]), static_cast<T>(b[l]))) << l;
+    for (unsigned l = 0; l < kLanes; ++l)
+      m |= static_cast<uint32_t>(f(static_cast<T>(a[l]), static_cast<T>(b[l]))) << l;
   } else {
     for (unsigned l = 0; l < kLanes; ++l)
-      m |= static_cast<uint32_t>(f(static_cast<T>(lane_src64(w, x, 0, l)), static_cast<T>(lane_src64(w, x, 1, l)))) << l;
+      m |= static_cast<uint32_t>(f(static_cast<T>(lane_src64(w, x, 0, l)), static_cast<T>(lane_src64(w, x, 1, l))))
+           << l;
   }
   cmp_write(w, x, m);
 }
-template <class F> inline void cmp_f32(Wave& w, const XInst& x, F f) {
+template <class F>
+inline void cmp_f32(Wave& w, const XInst& x, F f) {
   const f32a* a = fsrc(w, x, 0, w.tmp[0]);
   const f32a* b = fsrc(w, x, 1, w.tmp[1]);
   uint32_t m = 0;
   for (unsigned l = 0; l < kLanes; ++l) m |= static_cast<uint32_t>(f(a[l], b[l])) << l;
   cmp_write(w, x, m);
 }
-template <class F> inline void cmp_f64(Wave& w, const XInst& x, F f) {
+template <class F>
+inline void cmp_f64(Wave& w, const XInst& x, F f) {
   const f64a* a = dsrc(w, x, 0, w.t64[0]);
   const f64a* b = dsrc(w, x, 1, w.t64[1]);
   uint32_t m = 0;
   for (unsigned l = 0; l < kLanes; ++l) m |= static_cast<uint32_t>(f(a[l], b[l])) << l;
   cmp_write(w, x, m);
 }
-template <class T> unsigned fclass(T v) {
+template <class T>
+unsigned fclass(T v) {
   if (std::isnan(v)) {
     bool quiet;
-    if constexpr (sizeof(T) == 4) quiet = u_of(static_cast<float>(v)) & 0x400000u;
-    else quiet = u_of(static_cast<double>(v)) & 0x8000000000000ull;
+    if constexpr (sizeof(T) == 4)
+      quiet = u_of(static_cast<float>(v)) & 0x400000u;
+    else
+      quiet = u_of(static_cast<double>(v)) & 0x8000000000000ull;
     return quiet ? 1 : 0;
   }
   const bool neg = std::signbit(v);
@@ -283,15 +305,19 @@ template <class T> unsigned fclass(T v) {
 }
 
 // Registration helpers: one handler per compare condition and type.
-#define CMP_F(NAME, EXPR)                                                                                \
-  void h_cmp_##NAME##_f32(Wave& w, const XInst& x) { cmp_f32(w, x, [](float a, float b) { return EXPR; }); } \
-  void h_cmp_##NAME##_f64(Wave& w, const XInst& x) { cmp_f64(w, x, [](double a, double b) { return EXPR; }); }
+#define CMP_F(NAME, EXPR)                                   \
+  void h_cmp_##NAME##_f32(Wave& w, const XInst& x) {        \
+    cmp_f32(w, x, [](float a, float b) { return EXPR; });   \
+  }                                                         \
+  void h_cmp_##NAME##_f64(Wave& w, const XInst& x) {        \
+    cmp_f64(w, x, [](double a, double b) { return EXPR; }); \
+  }
 CMP_F(f, ((void)a, (void)b, false))
 CMP_F(lt, a < b)
 CMP_F(eq, a == b)
 CMP_F(le, a <= b)
 CMP_F(gt, a > b)
-CMP_F(lg, a < b || a > b)
+CMP_F(lg, a<b || a> b)
 CMP_F(ge, a >= b)
 CMP_F(o, !std::isnan(a) && !std::isnan(b))
 CMP_F(u, std::isnan(a) || std::isnan(b))
@@ -303,11 +329,19 @@ CMP_F(neq, !(a == b))
 CMP_F(nlt, !(a < b))
 CMP_F(t, ((void)a, (void)b, true))
 #undef CMP_F
-#define CMP_I(NAME, EXPR)                                                                                          \
-  void h_cmp_##NAME##_i32(Wave& w, const XInst& x) { cmp_int<int32_t>(w, x, [](int32_t a, int32_t b) { return EXPR; }); } \
-  void h_cmp_##NAME##_u32(Wave& w, const XInst& x) { cmp_int<uint32_t>(w, x, [](uint32_t a, uint32_t b) { return EXPR; }); } \
-  void h_cmp_##NAME##_i64(Wave& w, const XInst& x) { cmp_int<int64_t>(w, x, [](int64_t a, int64_t b) { return EXPR; }); } \
-  void h_cmp_##NAME##_u64(Wave& w, const XInst& x) { cmp_int<uint64_t>(w, x, [](uint64_t a, uint64_t b) { return EXPR; }); }
+#define CMP_I(NAME, EXPR)                                                 \
+  void h_cmp_##NAME##_i32(Wave& w, const XInst& x) {                      \
+    cmp_int<int32_t>(w, x, [](int32_t a, int32_t b) { return EXPR; });    \
+  }                                                                       \
+  void h_cmp_##NAME##_u32(Wave& w, const XInst& x) {                      \
+    cmp_int<uint32_t>(w, x, [](uint32_t a, uint32_t b) { return EXPR; }); \
+  }                                                                       \
+  void h_cmp_##NAME##_i64(Wave& w, const XInst& x) {                      \
+    cmp_int<int64_t>(w, x, [](int64_t a, int64_t b) { return EXPR; });    \
+  }                                                                       \
+  void h_cmp_##NAME##_u64(Wave& w, const XInst& x) {                      \
+    cmp_int<uint64_t>(w, x, [](uint64_t a, uint64_t b) { return EXPR; }); \
+  }
 CMP_I(f, ((void)a, (void)b, false))
 CMP_I(lt, a < b)
 CMP_I(eq, a == b)
@@ -319,7 +353,8 @@ CMP_I(t, ((void)a, (void)b, true))
 #undef CMP_I
 
 // 16-bit compares: low halves (op_sel picks high halves in the VOP3 form).
-template <class T, class F> inline void cmp16(Wave& w, const XInst& x, F f) {
+template <class T, class F>
+inline void cmp16(Wave& w, const XInst& x, F f) {
   const uint32_t* a = vs(w, x, 0, w.tmp[0]);
   const uint32_t* b = vs(w, x, 1, w.tmp[1]);
   const unsigned sa = (x.opsel & 1) ? 16 : 0, sb = (x.opsel & 2) ? 16 : 0;
@@ -338,9 +373,13 @@ template <class T, class F> inline void cmp16(Wave& w, const XInst& x, F f) {
   }
   cmp_write(w, x, m);
 }
-#define CMP16_I(NAME, EXPR)                                                                                        \
-  void h_cmp_##NAME##_i16(Wave& w, const XInst& x) { cmp16<int16_t>(w, x, [](int16_t a, int16_t b) { return EXPR; }); } \
-  void h_cmp_##NAME##_u16(Wave& w, const XInst& x) { cmp16<uint16_t>(w, x, [](uint16_t a, uint16_t b) { return EXPR; }); }
+#define CMP16_I(NAME, EXPR)                                             \
+  void h_cmp_##NAME##_i16(Wave& w, const XInst& x) {                    \
+    cmp16<int16_t>(w, x, [](int16_t a, int16_t b) { return EXPR; });    \
+  }                                                                     \
+  void h_cmp_##NAME##_u16(Wave& w, const XInst& x) {                    \
+    cmp16<uint16_t>(w, x, [](uint16_t a, uint16_t b) { return EXPR; }); \
+  }
 CMP16_I(f, ((void)a, (void)b, false))
 CMP16_I(lt, a < b)
 CMP16_I(eq, a == b)
@@ -350,14 +389,16 @@ CMP16_I(ne, a != b)
 CMP16_I(ge, a >= b)
 CMP16_I(t, ((void)a, (void)b, true))
 #undef CMP16_I
-#define CMP16_F(NAME, EXPR) \
-  void h_cmp_##NAME##_f16(Wave& w, const XInst& x) { cmp16<float>(w, x, [](float a, float b) { return EXPR; }); }
+#define CMP16_F(NAME, EXPR)                                    \
+  void h_cmp_##NAME##_f16(Wave& w, const XInst& x) {           \
+    cmp16<float>(w, x, [](float a, float b) { return EXPR; }); \
+  }
 CMP16_F(f, ((void)a, (void)b, false))
 CMP16_F(lt, a < b)
 CMP16_F(eq, a == b)
 CMP16_F(le, a <= b)
 CMP16_F(gt, a > b)
-CMP16_F(lg, a < b || a > b)
+CMP16_F(lg, a<b || a> b)
 CMP16_F(ge, a >= b)
 CMP16_F(o, !std::isnan(a) && !std::isnan(b))
 CMP16_F(u, std::isnan(a) || std::isnan(b))
@@ -391,7 +432,8 @@ void h_mov_b32(Wave& w, const XInst& x) {
   if (x.abs | x.neg) {  // VOP3 float modifiers on a move (no denormal flush: a move is not arithmetic)
     const uint32_t* a = vs(w, x, 0, w.tmp[0]);
     uint32_t* r = w.tmp[3];
-    for (unsigned l = 0; l < kLanes; ++l) r[l] = ((x.abs & 1) ? a[l] & 0x7FFFFFFFu : a[l]) ^ ((x.neg & 1) ? 0x80000000u : 0u);
+    for (unsigned l = 0; l < kLanes; ++l)
+      r[l] = ((x.abs & 1) ? a[l] & 0x7FFFFFFFu : a[l]) ^ ((x.neg & 1) ? 0x80000000u : 0u);
     write_v(w, x.dst, r);
     return;
   }
@@ -436,7 +478,8 @@ void h_mbcnt_hi(Wave& w, const XInst& x) {  // wave32: lanes 0..31 have no bits 
 }
 
 // ---- carry ops (VOP3SD / VOP2 with VCC) ---------------------------------------------
-template <int Kind> void h_addsub_co(Wave& w, const XInst& x) {
+template <int Kind>
+void h_addsub_co(Wave& w, const XInst& x) {
   // Kind: 0 add, 1 sub (a-b), 2 subrev (b-a); carry-in from src2 for the _ci forms (aux=1).
   const uint32_t* a = vs(w, x, 0, w.tmp[0]);
   const uint32_t* b = vs(w, x, 1, w.tmp[1]);
@@ -461,17 +504,20 @@ template <int Kind> void h_addsub_co(Wave& w, const XInst& x) {
   write_v(w, x.dst, r);
   w.s[x.sdst] = carry & w.exec();
 }
-template <bool Signed> void h_mad64_32(Wave& w, const XInst& x) {
+template <bool Signed>
+void h_mad64_32(Wave& w, const XInst& x) {
   uint32_t carry = 0;
   uint64_t* r = w.t64[3];
   for (unsigned l = 0; l < kLanes; ++l) {
     const uint32_t a = lane_src(w, x, 0, l), b = lane_src(w, x, 1, l);
     const uint64_t c = lane_src64(w, x, 2, l);
     if (Signed) {
-      const __int128 p = static_cast<__int128>(static_cast<int64_t>(static_cast<int32_t>(a)) * static_cast<int32_t>(b)) +
-                         static_cast<int64_t>(c);
+      const __int128 p =
+          static_cast<__int128>(static_cast<int64_t>(static_cast<int32_t>(a)) * static_cast<int32_t>(b)) +
+          static_cast<int64_t>(c);
       r[l] = static_cast<uint64_t>(p);
-      carry |= static_cast<uint32_t>(p > std::numeric_limits<int64_t>::max() || p < std::numeric_limits<int64_t>::min()) << l;
+      carry |= static_cast<uint32_t>(p > std::numeric_limits<int64_t>::max() || p < std::numeric_limits<int64_t>::min())
+               << l;
     } else {
       const unsigned __int128 p = static_cast<unsigned __int128>(static_cast<uint64_t>(a) * b) + c;
       r[l] = static_cast<uint64_t>(p);
@@ -580,7 +626,8 @@ void h_div_fmas_f64(Wave& w, const XInst& x) {
   }
   dout(w, x, w.t64[3]);
 }
-template <class T> T div_fixup(T q, T den, T num) {
+template <class T>
+T div_fixup(T q, T den, T num) {
   const bool sign_out = std::signbit(den) != std::signbit(num);
   const T inf = std::numeric_limits<T>::infinity();
   if (std::isnan(num)) return std::numeric_limits<T>::quiet_NaN();
@@ -603,19 +650,22 @@ template <class T> T div_fixup(T q, T den, T num) {
 }
 
 // ---- float helpers -----------------------------------------------------------------------
-template <class T> T fract_hw(T v) {
+template <class T>
+T fract_hw(T v) {
   if (std::isinf(v)) return std::numeric_limits<T>::quiet_NaN();
   if (std::isnan(v)) return v;
   T f = v - std::floor(v);
   const T below_one = std::nextafter(T(1), T(0));
   return f < below_one ? f : below_one;
 }
-template <class T> T frexp_mant(T v) {
+template <class T>
+T frexp_mant(T v) {
   if (std::isnan(v) || std::isinf(v)) return v;
   int e;
   return std::frexp(v, &e);
 }
-template <class T> int32_t frexp_exp(T v) {
+template <class T>
+int32_t frexp_exp(T v) {
   if (std::isnan(v) || std::isinf(v)) return 0;
   int e;
   std::frexp(v, &e);
@@ -626,7 +676,8 @@ float sin_rev(float v) { return static_cast<float>(std::sin(static_cast<double>(
 float cos_rev(float v) { return static_cast<float>(std::cos(static_cast<double>(v) * 6.283185307179586)); }
 
 // ---- 16-bit (low halves; op_sel picks the high half of a source / destination) -----------
-template <class F> inline void bin_u16(Wave& w, const XInst& x, F f) {
+template <class F>
+inline void bin_u16(Wave& w, const XInst& x, F f) {
   const uint32_t* a = vs(w, x, 0, w.tmp[0]);
   const uint32_t* b = vs(w, x, 1, w.tmp[1]);
   uint32_t* r = w.tmp[3];
@@ -639,7 +690,8 @@ template <class F> inline void bin_u16(Wave& w, const XInst& x, F f) {
   }
   write_v(w, x.dst, r);
 }
-template <class F> inline void tri_u16(Wave& w, const XInst& x, F f) {
+template <class F>
+inline void tri_u16(Wave& w, const XInst& x, F f) {
   const uint32_t* a = vs(w, x, 0, w.tmp[0]);
   const uint32_t* b = vs(w, x, 1, w.tmp[1]);
   const uint32_t* c = vs(w, x, 2, w.tmp[2]);
@@ -648,23 +700,27 @@ template <class F> inline void tri_u16(Wave& w, const XInst& x, F f) {
   const uint32_t* d = w.v[x.dst - kVgpr0];
   const bool hi = x.opsel & 8;
   for (unsigned l = 0; l < kLanes; ++l) {
-    const uint16_t v = f(static_cast<uint16_t>(a[l] >> sa), static_cast<uint16_t>(b[l] >> sb), static_cast<uint16_t>(c[l] >> sc));
+    const uint16_t v =
+        f(static_cast<uint16_t>(a[l] >> sa), static_cast<uint16_t>(b[l] >> sb), static_cast<uint16_t>(c[l] >> sc));
     r[l] = hi ? (d[l] & 0xFFFFu) | static_cast<uint32_t>(v) << 16 : (d[l] & 0xFFFF0000u) | v;
   }
   write_v(w, x.dst, r);
 }
 // 16-bit sources (op_sel picks halves), 32-bit result.
-template <class F> inline void tri_u16_u32(Wave& w, const XInst& x, F f) {
+template <class F>
+inline void tri_u16_u32(Wave& w, const XInst& x, F f) {
   const uint32_t* a = vs(w, x, 0, w.tmp[0]);
   const uint32_t* b = vs(w, x, 1, w.tmp[1]);
   const uint32_t* c = vs(w, x, 2, w.tmp[2]);
   uint32_t* r = w.tmp[3];
   const unsigned sa = (x.opsel & 1) ? 16 : 0, sb = (x.opsel & 2) ? 16 : 0;
-  for (unsigned l = 0; l < kLanes; ++l) r[l] = f(static_cast<uint16_t>(a[l] >> sa), static_cast<uint16_t>(b[l] >> sb), c[l]);
+  for (unsigned l = 0; l < kLanes; ++l)
+    r[l] = f(static_cast<uint16_t>(a[l] >> sa), static_cast<uint16_t>(b[l] >> sb), c[l]);
   write_v(w, x.dst, r);
 }
 // f16 with op_sel (sources' and destination's halves) and abs/neg; computed in double, rounded once.
-template <class F> inline void f16_op(Wave& w, const XInst& x, F f) {
+template <class F>
+inline void f16_op(Wave& w, const XInst& x, F f) {
   const uint32_t* s[3];
   for (unsigned i = 0; i < x.nsrc && i < 3; ++i) s[i] = vs(w, x, i, w.tmp[i]);
   uint32_t* r = w.tmp[3];
@@ -687,7 +743,8 @@ template <class F> inline void f16_op(Wave& w, const XInst& x, F f) {
   }
   write_v(w, x.dst, r);
 }
-template <class F> inline void bin_f16(Wave& w, const XInst& x, F f) {
+template <class F>
+inline void bin_f16(Wave& w, const XInst& x, F f) {
   bin_u16(w, x, [&](uint16_t a, uint16_t b) -> uint16_t {
     if (x.abs & 1) a &= 0x7FFF;
     if (x.abs & 2) b &= 0x7FFF;
@@ -698,7 +755,8 @@ template <class F> inline void bin_f16(Wave& w, const XInst& x, F f) {
 }
 // Packed 16-bit ops (VOP3P): op_sel picks each source's half for the low result,
 // op_sel_hi for the high result; neg/neg_hi negate f16 inputs.
-template <bool Float, class F> inline void pk16(Wave& w, const XInst& x, F f) {
+template <bool Float, class F>
+inline void pk16(Wave& w, const XInst& x, F f) {
   uint32_t* r = w.tmp[3];
   const unsigned n = x.nsrc;
   const uint32_t* s[3];
@@ -717,13 +775,18 @@ template <bool Float, class F> inline void pk16(Wave& w, const XInst& x, F f) {
   }
   write_v(w, x.dst, r);
 }
-#define PKI(NAME, EXPR) \
-  void h_pk_##NAME(Wave& w, const XInst& x) { pk16<false>(w, x, [](uint16_t a, uint16_t b, uint16_t c) -> uint16_t { (void)c; return EXPR; }); }
+#define PKI(NAME, EXPR)                                                    \
+  void h_pk_##NAME(Wave& w, const XInst& x) {                              \
+    pk16<false>(w, x, [](uint16_t a, uint16_t b, uint16_t c) -> uint16_t { \
+      (void)c;                                                             \
+      return EXPR;                                                         \
+    });                                                                    \
+  }
 PKI(add_u16, a + b)
 PKI(sub_u16, a - b)
 PKI(add_i16, a + b)
 PKI(sub_i16, a - b)
-PKI(mul_lo_u16, a * b)
+PKI(mul_lo_u16, a* b)
 PKI(lshlrev_b16, b << (a & 15))
 PKI(lshrrev_b16, b >> (a & 15))
 PKI(ashrrev_i16, static_cast<int16_t>(b) >> (a & 15))
@@ -731,19 +794,19 @@ PKI(max_u16, a > b ? a : b)
 PKI(min_u16, a < b ? a : b)
 PKI(max_i16, static_cast<int16_t>(a) > static_cast<int16_t>(b) ? a : b)
 PKI(min_i16, static_cast<int16_t>(a) < static_cast<int16_t>(b) ? a : b)
-PKI(mad_u16, a * b + c)
-PKI(mad_i16, a * b + c)
+PKI(mad_u16, a* b + c)
+PKI(mad_i16, a* b + c)
 #undef PKI
-#define PKF(NAME, EXPR)                                                                              \
-  void h_pk_##NAME(Wave& w, const XInst& x) {                                                       \
-    pk16<true>(w, x, [](uint16_t ha, uint16_t hb, uint16_t hc) -> uint16_t {                        \
-      const float a = half_to_float(ha), b = half_to_float(hb), c = half_to_float(hc);              \
-      (void)c;                                                                                      \
-      return float_to_half(EXPR);                                                                   \
-    });                                                                                             \
+#define PKF(NAME, EXPR)                                                                \
+  void h_pk_##NAME(Wave& w, const XInst& x) {                                          \
+    pk16<true>(w, x, [](uint16_t ha, uint16_t hb, uint16_t hc) -> uint16_t {           \
+      const float a = half_to_float(ha), b = half_to_float(hb), c = half_to_float(hc); \
+      (void)c;                                                                         \
+      return float_to_half(EXPR);                                                      \
+    });                                                                                \
   }
 PKF(add_f16, a + b)
-PKF(mul_f16, a * b)
+PKF(mul_f16, a* b)
 PKF(fma_f16, static_cast<float>(std::fma(static_cast<double>(a), static_cast<double>(b), static_cast<double>(c))))
 PKF(min_f16, fmin_hw(a, b))
 PKF(max_f16, fmax_hw(a, b))
@@ -849,25 +912,29 @@ void register_valu_ops() {
   // Integer.
   // The VOP3 clamp bit saturates integer adds and subtracts.
   V("v_add_nc_u32", if (x.clamp) bin_u32(w, x, [](uint32_t a, uint32_t b) { return a + b < a ? 0xFFFFFFFFu : a + b; });
-                    else bin_u32(w, x, [](uint32_t a, uint32_t b) { return a + b; }));
+    else bin_u32(w, x, [](uint32_t a, uint32_t b) { return a + b; }));
   V("v_sub_nc_u32", if (x.clamp) bin_u32(w, x, [](uint32_t a, uint32_t b) { return a > b ? a - b : 0u; });
-                    else bin_u32(w, x, [](uint32_t a, uint32_t b) { return a - b; }));
+    else bin_u32(w, x, [](uint32_t a, uint32_t b) { return a - b; }));
   V("v_subrev_nc_u32", if (x.clamp) bin_u32(w, x, [](uint32_t a, uint32_t b) { return b > a ? b - a : 0u; });
-                       else bin_u32(w, x, [](uint32_t a, uint32_t b) { return b - a; }));
-  V("v_add_nc_i32", if (x.clamp) bin_u32(w, x, [](uint32_t a, uint32_t b) {
-                      const int64_t r = int64_t(int32_t(a)) + int32_t(b);
-                      return uint32_t(int32_t(std::clamp<int64_t>(r, INT32_MIN, INT32_MAX)));
-                    });
-                    else bin_u32(w, x, [](uint32_t a, uint32_t b) { return a + b; }));
-  V("v_sub_nc_i32", if (x.clamp) bin_u32(w, x, [](uint32_t a, uint32_t b) {
-                      const int64_t r = int64_t(int32_t(a)) - int32_t(b);
-                      return uint32_t(int32_t(std::clamp<int64_t>(r, INT32_MIN, INT32_MAX)));
-                    });
-                    else bin_u32(w, x, [](uint32_t a, uint32_t b) { return a - b; }));
+    else bin_u32(w, x, [](uint32_t a, uint32_t b) { return b - a; }));
+  V("v_add_nc_i32", if (x.clamp) bin_u32(w, x,
+                                         [](uint32_t a, uint32_t b) {
+                                           const int64_t r = int64_t(int32_t(a)) + int32_t(b);
+                                           return uint32_t(int32_t(std::clamp<int64_t>(r, INT32_MIN, INT32_MAX)));
+                                         });
+    else bin_u32(w, x, [](uint32_t a, uint32_t b) { return a + b; }));
+  V("v_sub_nc_i32", if (x.clamp) bin_u32(w, x,
+                                         [](uint32_t a, uint32_t b) {
+                                           const int64_t r = int64_t(int32_t(a)) - int32_t(b);
+                                           return uint32_t(int32_t(std::clamp<int64_t>(r, INT32_MIN, INT32_MAX)));
+                                         });
+    else bin_u32(w, x, [](uint32_t a, uint32_t b) { return a - b; }));
   V("v_mul_lo_u32", bin_u32(w, x, [](uint32_t a, uint32_t b) { return a * b; }));
-  V("v_mul_hi_u32", bin_u32(w, x, [](uint32_t a, uint32_t b) { return static_cast<uint32_t>((static_cast<uint64_t>(a) * b) >> 32); }));
+  V("v_mul_hi_u32",
+    bin_u32(w, x, [](uint32_t a, uint32_t b) { return static_cast<uint32_t>((static_cast<uint64_t>(a) * b) >> 32); }));
   V("v_mul_hi_i32", bin_u32(w, x, [](uint32_t a, uint32_t b) {
-      return static_cast<uint32_t>(static_cast<uint64_t>(static_cast<int64_t>(static_cast<int32_t>(a)) * static_cast<int32_t>(b)) >> 32);
+      return static_cast<uint32_t>(
+          static_cast<uint64_t>(static_cast<int64_t>(static_cast<int32_t>(a)) * static_cast<int32_t>(b)) >> 32);
     }));
   V("v_mul_u32_u24", bin_u32(w, x, [](uint32_t a, uint32_t b) { return (a & 0xFFFFFF) * (b & 0xFFFFFF); }));
   V("v_mul_hi_u32_u24", bin_u32(w, x, [](uint32_t a, uint32_t b) {
@@ -878,9 +945,11 @@ void register_valu_ops() {
     }));
   V("v_mul_hi_i32_i24", bin_u32(w, x, [](uint32_t a, uint32_t b) {
       return static_cast<uint32_t>(static_cast<uint64_t>(static_cast<int64_t>(static_cast<int32_t>(a << 8) >> 8) *
-                                                         (static_cast<int32_t>(b << 8) >> 8)) >> 32);
+                                                         (static_cast<int32_t>(b << 8) >> 8)) >>
+                                   32);
     }));
-  V("v_mad_u32_u24", tri_u32(w, x, [](uint32_t a, uint32_t b, uint32_t c) { return (a & 0xFFFFFF) * (b & 0xFFFFFF) + c; }));
+  V("v_mad_u32_u24",
+    tri_u32(w, x, [](uint32_t a, uint32_t b, uint32_t c) { return (a & 0xFFFFFF) * (b & 0xFFFFFF) + c; }));
   V("v_mad_i32_i24", tri_u32(w, x, [](uint32_t a, uint32_t b, uint32_t c) {
       return static_cast<uint32_t>((static_cast<int32_t>(a << 8) >> 8) * (static_cast<int32_t>(b << 8) >> 8)) + c;
     }));
@@ -894,15 +963,18 @@ void register_valu_ops() {
       for (int i = 0; i < 32; ++i) r |= ((a >> i) & 1u) << (31 - i);
       return r;
     }));
-  V("v_clz_i32_u32", un_u32(w, x, [](uint32_t a) { return a ? static_cast<uint32_t>(std::countl_zero(a)) : 0xFFFFFFFFu; }));
-  V("v_ctz_i32_b32", un_u32(w, x, [](uint32_t a) { return a ? static_cast<uint32_t>(std::countr_zero(a)) : 0xFFFFFFFFu; }));
+  V("v_clz_i32_u32",
+    un_u32(w, x, [](uint32_t a) { return a ? static_cast<uint32_t>(std::countl_zero(a)) : 0xFFFFFFFFu; }));
+  V("v_ctz_i32_b32",
+    un_u32(w, x, [](uint32_t a) { return a ? static_cast<uint32_t>(std::countr_zero(a)) : 0xFFFFFFFFu; }));
   V("v_cls_i32", un_u32(w, x, [](uint32_t a) {
       const uint32_t v = (a >> 31) ? ~a : a;
       return (v == 0) ? 0xFFFFFFFFu : static_cast<uint32_t>(std::countl_zero(v));
     }));
   V("v_lshlrev_b32", bin_u32(w, x, [](uint32_t a, uint32_t b) { return b << (a & 31); }));
   V("v_lshrrev_b32", bin_u32(w, x, [](uint32_t a, uint32_t b) { return b >> (a & 31); }));
-  V("v_ashrrev_i32", bin_u32(w, x, [](uint32_t a, uint32_t b) { return static_cast<uint32_t>(static_cast<int32_t>(b) >> (a & 31)); }));
+  V("v_ashrrev_i32",
+    bin_u32(w, x, [](uint32_t a, uint32_t b) { return static_cast<uint32_t>(static_cast<int32_t>(b) >> (a & 31)); }));
   V("v_lshlrev_b64", lane64(w, x, [&](unsigned l) { return lane_src64(w, x, 1, l) << (lane_src(w, x, 0, l) & 63); }));
   V("v_lshrrev_b64", lane64(w, x, [&](unsigned l) { return lane_src64(w, x, 1, l) >> (lane_src(w, x, 0, l) & 63); }));
   V("v_ashrrev_i64", lane64(w, x, [&](unsigned l) {
@@ -910,16 +982,22 @@ void register_valu_ops() {
     }));
   V("v_min_u32", bin_u32(w, x, [](uint32_t a, uint32_t b) { return a < b ? a : b; }));
   V("v_max_u32", bin_u32(w, x, [](uint32_t a, uint32_t b) { return a > b ? a : b; }));
-  V("v_min_i32", bin_u32(w, x, [](uint32_t a, uint32_t b) { return static_cast<int32_t>(a) < static_cast<int32_t>(b) ? a : b; }));
-  V("v_max_i32", bin_u32(w, x, [](uint32_t a, uint32_t b) { return static_cast<int32_t>(a) > static_cast<int32_t>(b) ? a : b; }));
+  V("v_min_i32",
+    bin_u32(w, x, [](uint32_t a, uint32_t b) { return static_cast<int32_t>(a) < static_cast<int32_t>(b) ? a : b; }));
+  V("v_max_i32",
+    bin_u32(w, x, [](uint32_t a, uint32_t b) { return static_cast<int32_t>(a) > static_cast<int32_t>(b) ? a : b; }));
   V("v_min3_u32", tri_u32(w, x, [](uint32_t a, uint32_t b, uint32_t c) { return std::min(std::min(a, b), c); }));
   V("v_max3_u32", tri_u32(w, x, [](uint32_t a, uint32_t b, uint32_t c) { return std::max(std::max(a, b), c); }));
-  V("v_med3_u32", tri_u32(w, x, [](uint32_t a, uint32_t b, uint32_t c) { return std::max(std::min(a, b), std::min(std::max(a, b), c)); }));
+  V("v_med3_u32", tri_u32(w, x, [](uint32_t a, uint32_t b, uint32_t c) {
+      return std::max(std::min(a, b), std::min(std::max(a, b), c));
+    }));
   V("v_min3_i32", tri_u32(w, x, [](uint32_t a, uint32_t b, uint32_t c) {
-      return static_cast<uint32_t>(std::min(std::min(static_cast<int32_t>(a), static_cast<int32_t>(b)), static_cast<int32_t>(c)));
+      return static_cast<uint32_t>(
+          std::min(std::min(static_cast<int32_t>(a), static_cast<int32_t>(b)), static_cast<int32_t>(c)));
     }));
   V("v_max3_i32", tri_u32(w, x, [](uint32_t a, uint32_t b, uint32_t c) {
-      return static_cast<uint32_t>(std::max(std::max(static_cast<int32_t>(a), static_cast<int32_t>(b)), static_cast<int32_t>(c)));
+      return static_cast<uint32_t>(
+          std::max(std::max(static_cast<int32_t>(a), static_cast<int32_t>(b)), static_cast<int32_t>(c)));
     }));
   V("v_med3_i32", tri_u32(w, x, [](uint32_t a, uint32_t b, uint32_t c) {
       const int32_t p = a, q = b, r = c;
@@ -928,10 +1006,12 @@ void register_valu_ops() {
   V("v_maxmin_u32", tri_u32(w, x, [](uint32_t a, uint32_t b, uint32_t c) { return std::min(std::max(a, b), c); }));
   V("v_minmax_u32", tri_u32(w, x, [](uint32_t a, uint32_t b, uint32_t c) { return std::max(std::min(a, b), c); }));
   V("v_maxmin_i32", tri_u32(w, x, [](uint32_t a, uint32_t b, uint32_t c) {
-      return static_cast<uint32_t>(std::min(std::max(static_cast<int32_t>(a), static_cast<int32_t>(b)), static_cast<int32_t>(c)));
+      return static_cast<uint32_t>(
+          std::min(std::max(static_cast<int32_t>(a), static_cast<int32_t>(b)), static_cast<int32_t>(c)));
     }));
   V("v_minmax_i32", tri_u32(w, x, [](uint32_t a, uint32_t b, uint32_t c) {
-      return static_cast<uint32_t>(std::max(std::min(static_cast<int32_t>(a), static_cast<int32_t>(b)), static_cast<int32_t>(c)));
+      return static_cast<uint32_t>(
+          std::max(std::min(static_cast<int32_t>(a), static_cast<int32_t>(b)), static_cast<int32_t>(c)));
     }));
   V("v_bfe_u32", tri_u32(w, x, [](uint32_t a, uint32_t b, uint32_t c) {
       const uint32_t off = b & 31, wd = c & 31;
@@ -959,17 +1039,22 @@ void register_valu_ops() {
   V("v_xor3_b32", tri_u32(w, x, [](uint32_t a, uint32_t b, uint32_t c) { return a ^ b ^ c; }));
   V("v_add3_u32", tri_u32(w, x, [](uint32_t a, uint32_t b, uint32_t c) { return a + b + c; }));
   V("v_xad_u32", tri_u32(w, x, [](uint32_t a, uint32_t b, uint32_t c) { return (a ^ b) + c; }));
-  V("v_bcnt_u32_b32", bin_u32(w, x, [](uint32_t a, uint32_t b) { return static_cast<uint32_t>(std::popcount(a)) + b; }));
+  V("v_bcnt_u32_b32",
+    bin_u32(w, x, [](uint32_t a, uint32_t b) { return static_cast<uint32_t>(std::popcount(a)) + b; }));
   V("v_perm_b32", tri_u32(w, x, [](uint32_t a, uint32_t b, uint32_t c) {
       const uint64_t data = (static_cast<uint64_t>(a) << 32) | b;
       uint32_t r = 0;
       for (int i = 0; i < 4; ++i) {
         const uint32_t sel = (c >> (8 * i)) & 0xFF;
         uint32_t byte;
-        if (sel >= 13) byte = 0xFF;
-        else if (sel == 12) byte = 0;
-        else if (sel >= 8) byte = ((data >> (16 * (sel - 8) + 15)) & 1) ? 0xFF : 0;
-        else byte = (data >> (8 * sel)) & 0xFF;
+        if (sel >= 13)
+          byte = 0xFF;
+        else if (sel == 12)
+          byte = 0;
+        else if (sel >= 8)
+          byte = ((data >> (16 * (sel - 8) + 15)) & 1) ? 0xFF : 0;
+        else
+          byte = (data >> (8 * sel)) & 0xFF;
         r |= byte << (8 * i);
       }
       return r;
@@ -992,11 +1077,16 @@ void register_valu_ops() {
   V("v_mul_lo_u16", bin_u16(w, x, [](uint16_t a, uint16_t b) -> uint16_t { return a * b; }));
   V("v_lshlrev_b16", bin_u16(w, x, [](uint16_t a, uint16_t b) -> uint16_t { return b << (a & 15); }));
   V("v_lshrrev_b16", bin_u16(w, x, [](uint16_t a, uint16_t b) -> uint16_t { return b >> (a & 15); }));
-  V("v_ashrrev_i16", bin_u16(w, x, [](uint16_t a, uint16_t b) -> uint16_t { return static_cast<int16_t>(b) >> (a & 15); }));
+  V("v_ashrrev_i16",
+    bin_u16(w, x, [](uint16_t a, uint16_t b) -> uint16_t { return static_cast<int16_t>(b) >> (a & 15); }));
   V("v_max_u16", bin_u16(w, x, [](uint16_t a, uint16_t b) -> uint16_t { return a > b ? a : b; }));
   V("v_min_u16", bin_u16(w, x, [](uint16_t a, uint16_t b) -> uint16_t { return a < b ? a : b; }));
-  V("v_max_i16", bin_u16(w, x, [](uint16_t a, uint16_t b) -> uint16_t { return static_cast<int16_t>(a) > static_cast<int16_t>(b) ? a : b; }));
-  V("v_min_i16", bin_u16(w, x, [](uint16_t a, uint16_t b) -> uint16_t { return static_cast<int16_t>(a) < static_cast<int16_t>(b) ? a : b; }));
+  V("v_max_i16", bin_u16(w, x, [](uint16_t a, uint16_t b) -> uint16_t {
+      return static_cast<int16_t>(a) > static_cast<int16_t>(b) ? a : b;
+    }));
+  V("v_min_i16", bin_u16(w, x, [](uint16_t a, uint16_t b) -> uint16_t {
+      return static_cast<int16_t>(a) < static_cast<int16_t>(b) ? a : b;
+    }));
   V("v_fma_f16", f16_op(w, x, [](double a, double b, double c) { return a * b + c; }), F_FP16, 1);
   V("v_fmac_f16", f16_op(w, x, [](double a, double b, double c) { return a * b + c; }), F_FP16, 1);
   V("v_fmamk_f16", f16_op(w, x, [](double a, double b, double c) { return a * b + c; }), F_FP16, 1);
@@ -1006,58 +1096,69 @@ void register_valu_ops() {
   V("v_rsq_f16", f16_op(w, x, [](double a, double, double) { return 1.0 / std::sqrt(a); }), F_FP16);
   V("v_exp_f16", f16_op(w, x, [](double a, double, double) { return std::exp2(a); }), F_FP16);
   V("v_log_f16", f16_op(w, x, [](double a, double, double) { return std::log2(a); }), F_FP16);
-  V("v_ldexp_f16", {
-      const uint32_t* a = vs(w, x, 0, w.tmp[0]);
-      const uint32_t* b = vs(w, x, 1, w.tmp[1]);
-      uint32_t* r = w.tmp[3];
-      const uint32_t* d = w.v[x.dst - kVgpr0];
-      for (unsigned l = 0; l < kLanes; ++l) {
-        const double v = std::ldexp(double(half_to_float(static_cast<uint16_t>(a[l]))), std::clamp(int32_t(int16_t(b[l])), -100, 100));
-        r[l] = (d[l] & 0xFFFF0000u) | double_to_half(v);
-      }
-      write_v(w, x.dst, r);
-    }, F_FP16);
+  V(
+      "v_ldexp_f16",
+      {
+        const uint32_t* a = vs(w, x, 0, w.tmp[0]);
+        const uint32_t* b = vs(w, x, 1, w.tmp[1]);
+        uint32_t* r = w.tmp[3];
+        const uint32_t* d = w.v[x.dst - kVgpr0];
+        for (unsigned l = 0; l < kLanes; ++l) {
+          const double v = std::ldexp(double(half_to_float(static_cast<uint16_t>(a[l]))),
+                                      std::clamp(int32_t(int16_t(b[l])), -100, 100));
+          r[l] = (d[l] & 0xFFFF0000u) | double_to_half(v);
+        }
+        write_v(w, x.dst, r);
+      },
+      F_FP16);
   // Relative (M0-indexed) VGPR moves: register arrays indexed at run time.
   V("v_movreld_b32", {
-      const unsigned idx = x.dst - kVgpr0 + w.s[isa::kM0];
-      if (idx > 255) throw_shader_error(w, x, "v_movreld_b32 destination v" + std::to_string(idx) + " (M0 = " + std::to_string(w.s[isa::kM0]) + ") is beyond v255");
-      const uint32_t* a = vs(w, x, 0, w.tmp[0]);
-      const uint32_t e = w.exec();
-      for (unsigned l = 0; l < kLanes; ++l)
-        if (e >> l & 1) w.v[idx][l] = a[l];
-    });
+    const unsigned idx = x.dst - kVgpr0 + w.s[isa::kM0];
+    if (idx > 255)
+      throw_shader_error(w, x,
+                         "v_movreld_b32 destination v" + std::to_string(idx) +
+                             " (M0 = " + std::to_string(w.s[isa::kM0]) + ") is beyond v255");
+    const uint32_t* a = vs(w, x, 0, w.tmp[0]);
+    const uint32_t e = w.exec();
+    for (unsigned l = 0; l < kLanes; ++l)
+      if (e >> l & 1) w.v[idx][l] = a[l];
+  });
   V("v_movrels_b32", {
-      const unsigned idx = x.src[0] - kVgpr0 + w.s[isa::kM0];
-      if (x.kind[0] != K_VGPR || idx > 255) throw_shader_error(w, x, "v_movrels_b32 source outside v0..v255");
-      std::memcpy(w.tmp[0], w.v[idx], sizeof(uint32_t) * kLanes);
-      write_v(w, x.dst, w.tmp[0]);
-    });
+    const unsigned idx = x.src[0] - kVgpr0 + w.s[isa::kM0];
+    if (x.kind[0] != K_VGPR || idx > 255) throw_shader_error(w, x, "v_movrels_b32 source outside v0..v255");
+    std::memcpy(w.tmp[0], w.v[idx], sizeof(uint32_t) * kLanes);
+    write_v(w, x.dst, w.tmp[0]);
+  });
   V("v_movrelsd_b32", {
-      const unsigned si = x.src[0] - kVgpr0 + w.s[isa::kM0];
-      const unsigned di = x.dst - kVgpr0 + w.s[isa::kM0];
-      if (x.kind[0] != K_VGPR || si > 255 || di > 255) throw_shader_error(w, x, "v_movrelsd_b32 register outside v0..v255");
-      std::memcpy(w.tmp[0], w.v[si], sizeof(uint32_t) * kLanes);
-      const uint32_t e = w.exec();
-      for (unsigned l = 0; l < kLanes; ++l)
-        if (e >> l & 1) w.v[di][l] = w.tmp[0][l];
-    });
+    const unsigned si = x.src[0] - kVgpr0 + w.s[isa::kM0];
+    const unsigned di = x.dst - kVgpr0 + w.s[isa::kM0];
+    if (x.kind[0] != K_VGPR || si > 255 || di > 255)
+      throw_shader_error(w, x, "v_movrelsd_b32 register outside v0..v255");
+    std::memcpy(w.tmp[0], w.v[si], sizeof(uint32_t) * kLanes);
+    const uint32_t e = w.exec();
+    for (unsigned l = 0; l < kLanes; ++l)
+      if (e >> l & 1) w.v[di][l] = w.tmp[0][l];
+  });
   V("v_movrelsd_2_b32", {
-      const unsigned si = x.src[0] - kVgpr0 + (w.s[isa::kM0] & 0x3FF);
-      const unsigned di = x.dst - kVgpr0 + ((w.s[isa::kM0] >> 16) & 0x3FF);
-      if (x.kind[0] != K_VGPR || si > 255 || di > 255) throw_shader_error(w, x, "v_movrelsd_2_b32 register outside v0..v255");
-      std::memcpy(w.tmp[0], w.v[si], sizeof(uint32_t) * kLanes);
-      const uint32_t e = w.exec();
-      for (unsigned l = 0; l < kLanes; ++l)
-        if (e >> l & 1) w.v[di][l] = w.tmp[0][l];
-    });
+    const unsigned si = x.src[0] - kVgpr0 + (w.s[isa::kM0] & 0x3FF);
+    const unsigned di = x.dst - kVgpr0 + ((w.s[isa::kM0] >> 16) & 0x3FF);
+    if (x.kind[0] != K_VGPR || si > 255 || di > 255)
+      throw_shader_error(w, x, "v_movrelsd_2_b32 register outside v0..v255");
+    std::memcpy(w.tmp[0], w.v[si], sizeof(uint32_t) * kLanes);
+    const uint32_t e = w.exec();
+    for (unsigned l = 0; l < kLanes; ++l)
+      if (e >> l & 1) w.v[di][l] = w.tmp[0][l];
+  });
   V("v_mad_u16", tri_u16(w, x, [](uint16_t a, uint16_t b, uint16_t c) -> uint16_t { return a * b + c; }));
   V("v_mad_i16", tri_u16(w, x, [](uint16_t a, uint16_t b, uint16_t c) -> uint16_t { return a * b + c; }));
   V("v_mad_u32_u16", tri_u16_u32(w, x, [](uint16_t a, uint16_t b, uint32_t c) { return uint32_t(a) * b + c; }));
   V("v_mad_i32_i16", tri_u16_u32(w, x, [](uint16_t a, uint16_t b, uint32_t c) {
       return uint32_t(int32_t(int16_t(a)) * int16_t(b)) + c;
     }));
-  V("v_min3_u16", tri_u16(w, x, [](uint16_t a, uint16_t b, uint16_t c) -> uint16_t { return std::min(std::min(a, b), c); }));
-  V("v_max3_u16", tri_u16(w, x, [](uint16_t a, uint16_t b, uint16_t c) -> uint16_t { return std::max(std::max(a, b), c); }));
+  V("v_min3_u16",
+    tri_u16(w, x, [](uint16_t a, uint16_t b, uint16_t c) -> uint16_t { return std::min(std::min(a, b), c); }));
+  V("v_max3_u16",
+    tri_u16(w, x, [](uint16_t a, uint16_t b, uint16_t c) -> uint16_t { return std::max(std::max(a, b), c); }));
   V("v_med3_u16", tri_u16(w, x, [](uint16_t a, uint16_t b, uint16_t c) -> uint16_t {
       return std::max(std::min(a, b), std::min(std::max(a, b), c));
     }));
@@ -1072,14 +1173,14 @@ void register_valu_ops() {
       return uint16_t(std::max(std::min(p, q), std::min(std::max(p, q), r)));
     }));
   V("v_pack_b32_f16", {
-      const uint32_t* a = vs(w, x, 0, w.tmp[0]);
-      const uint32_t* b = vs(w, x, 1, w.tmp[1]);
-      uint32_t* r = w.tmp[3];
-      const unsigned sa = (x.opsel & 1) ? 16 : 0;
-      const unsigned sb = (x.opsel & 2) ? 16 : 0;
-      for (unsigned l = 0; l < kLanes; ++l) r[l] = ((a[l] >> sa) & 0xFFFFu) | ((b[l] >> sb) & 0xFFFFu) << 16;
-      write_v(w, x.dst, r);
-    });
+    const uint32_t* a = vs(w, x, 0, w.tmp[0]);
+    const uint32_t* b = vs(w, x, 1, w.tmp[1]);
+    uint32_t* r = w.tmp[3];
+    const unsigned sa = (x.opsel & 1) ? 16 : 0;
+    const unsigned sb = (x.opsel & 2) ? 16 : 0;
+    for (unsigned l = 0; l < kLanes; ++l) r[l] = ((a[l] >> sa) & 0xFFFFu) | ((b[l] >> sb) & 0xFFFFu) << 16;
+    write_v(w, x.dst, r);
+  });
   V("v_cvt_f16_u16", bin_u16(w, x, [](uint16_t a, uint16_t) -> uint16_t { return float_to_half(float(a)); }));
   V("v_cvt_f16_i16", bin_u16(w, x, [](uint16_t a, uint16_t) -> uint16_t { return float_to_half(float(int16_t(a))); }));
   V("v_cvt_u16_f16", bin_u16(w, x, [](uint16_t a, uint16_t) -> uint16_t {
@@ -1096,37 +1197,42 @@ void register_valu_ops() {
   V("v_mul_f16", bin_f16(w, x, [](double a, double b) { return a * b; }), F_FP16);
   V("v_max_f16", bin_f16(w, x, [](double a, double b) { return fmax_hw(a, b); }), F_FP16);
   V("v_min_f16", bin_f16(w, x, [](double a, double b) { return fmin_hw(a, b); }), F_FP16);
-  V("v_cvt_f32_f16", {
-      const uint32_t* a = vs(w, x, 0, w.tmp[0]);
-      f32a* r = reinterpret_cast<f32a*>(w.tmp[3]);
-      const unsigned sh = (x.opsel & 1) ? 16 : 0;  // op_sel: the high half of the source
-      for (unsigned l = 0; l < kLanes; ++l) {
-        uint16_t h = static_cast<uint16_t>(a[l] >> sh);
-        if (x.abs & 1) h &= 0x7FFF;
-        if (x.neg & 1) h ^= 0x8000;
-        r[l] = half_to_float(h);
-      }
-      fout(w, x, w.tmp[3]);
-    }, F_FP16);
+  V(
+      "v_cvt_f32_f16",
+      {
+        const uint32_t* a = vs(w, x, 0, w.tmp[0]);
+        f32a* r = reinterpret_cast<f32a*>(w.tmp[3]);
+        const unsigned sh = (x.opsel & 1) ? 16 : 0;  // op_sel: the high half of the source
+        for (unsigned l = 0; l < kLanes; ++l) {
+          uint16_t h = static_cast<uint16_t>(a[l] >> sh);
+          if (x.abs & 1) h &= 0x7FFF;
+          if (x.neg & 1) h ^= 0x8000;
+          r[l] = half_to_float(h);
+        }
+        fout(w, x, w.tmp[3]);
+      },
+      F_FP16);
   V("v_cvt_f16_f32", {
-      const f32a* a = fsrc(w, x, 0, w.tmp[0]);
-      uint32_t* r = w.tmp[3];
-      const uint32_t* d = w.v[x.dst - kVgpr0];
-      if (x.opsel & 8)  // op_sel: write the high half of the destination
-        for (unsigned l = 0; l < kLanes; ++l) r[l] = (d[l] & 0xFFFFu) | static_cast<uint32_t>(float_to_half(a[l])) << 16;
-      else
-        for (unsigned l = 0; l < kLanes; ++l) r[l] = (d[l] & 0xFFFF0000u) | float_to_half(a[l]);
-      write_v(w, x.dst, r);
-    });
+    const f32a* a = fsrc(w, x, 0, w.tmp[0]);
+    uint32_t* r = w.tmp[3];
+    const uint32_t* d = w.v[x.dst - kVgpr0];
+    if (x.opsel & 8)  // op_sel: write the high half of the destination
+      for (unsigned l = 0; l < kLanes; ++l) r[l] = (d[l] & 0xFFFFu) | static_cast<uint32_t>(float_to_half(a[l])) << 16;
+    else
+      for (unsigned l = 0; l < kLanes; ++l) r[l] = (d[l] & 0xFFFF0000u) | float_to_half(a[l]);
+    write_v(w, x.dst, r);
+  });
   V("v_cvt_pk_rtz_f16_f32", {
-      const f32a* a = fsrc(w, x, 0, w.tmp[0]);
-      const f32a* b = fsrc(w, x, 1, w.tmp[1]);
-      uint32_t* r = w.tmp[3];
-      for (unsigned l = 0; l < kLanes; ++l) r[l] = float_to_half(a[l], true) | static_cast<uint32_t>(float_to_half(b[l], true)) << 16;
-      write_v(w, x.dst, r);
-    });
+    const f32a* a = fsrc(w, x, 0, w.tmp[0]);
+    const f32a* b = fsrc(w, x, 1, w.tmp[1]);
+    uint32_t* r = w.tmp[3];
+    for (unsigned l = 0; l < kLanes; ++l)
+      r[l] = float_to_half(a[l], true) | static_cast<uint32_t>(float_to_half(b[l], true)) << 16;
+    write_v(w, x.dst, r);
+  });
   V("v_cvt_u32_u16", un_u32(w, x, [](uint32_t a) { return a & 0xFFFF; }));
-  V("v_cvt_i32_i16", un_u32(w, x, [](uint32_t a) { return static_cast<uint32_t>(static_cast<int32_t>(static_cast<int16_t>(a))); }));
+  V("v_cvt_i32_i16",
+    un_u32(w, x, [](uint32_t a) { return static_cast<uint32_t>(static_cast<int32_t>(static_cast<int16_t>(a))); }));
   V("v_cvt_pk_u16_u32", bin_u32(w, x, [](uint32_t a, uint32_t b) { return (a & 0xFFFF) | (b << 16); }));
   V("v_cvt_pk_i16_i32", bin_u32(w, x, [](uint32_t a, uint32_t b) { return (a & 0xFFFF) | (b << 16); }));
 
@@ -1164,7 +1270,8 @@ void register_valu_ops() {
   R("v_fmac_f32", fma32, 0, 1);
   R("v_fmamk_f32", fma32, 0, 1);  // operands arranged at decode
   R("v_fmaak_f32", fma32, 0, 1);
-  V("v_fma_dx9_zero_f32", tri_f32(w, x, [](float a, float b, float c) { return (a == 0.0f || b == 0.0f) ? c : std::fma(a, b, c); }), 0, 1);
+  V("v_fma_dx9_zero_f32",
+    tri_f32(w, x, [](float a, float b, float c) { return (a == 0.0f || b == 0.0f) ? c : std::fma(a, b, c); }), 0, 1);
   V("v_min3_f32", tri_f32(w, x, [](float a, float b, float c) { return fmin_hw(fmin_hw(a, b), c); }));
   V("v_max3_f32", tri_f32(w, x, [](float a, float b, float c) { return fmax_hw(fmax_hw(a, b), c); }));
   V("v_med3_f32", tri_f32(w, x, [](float a, float b, float c) { return fmed3_hw(a, b, c); }));
@@ -1174,12 +1281,12 @@ void register_valu_ops() {
   R("v_div_scale_f32", h_div_scale_f32);
   R("v_div_fmas_f32", h_div_fmas_f32, 0, 1);
   V("v_ldexp_f32", {
-      const f32a* a = fsrc(w, x, 0, w.tmp[0]);
-      const uint32_t* b = vs(w, x, 1, w.tmp[1]);
-      f32a* r = reinterpret_cast<f32a*>(w.tmp[3]);
-      for (unsigned l = 0; l < kLanes; ++l) r[l] = std::ldexp(a[l], std::clamp(ldexp_exp(b[l]), -1000, 1000));
-      fout(w, x, w.tmp[3]);
-    });
+    const f32a* a = fsrc(w, x, 0, w.tmp[0]);
+    const uint32_t* b = vs(w, x, 1, w.tmp[1]);
+    f32a* r = reinterpret_cast<f32a*>(w.tmp[3]);
+    for (unsigned l = 0; l < kLanes; ++l) r[l] = std::ldexp(a[l], std::clamp(ldexp_exp(b[l]), -1000, 1000));
+    fout(w, x, w.tmp[3]);
+  });
   V("v_rcp_f32", un_f32(w, x, [](float a) { return 1.0f / a; }));
   V("v_rcp_iflag_f32", un_f32(w, x, [](float a) { return 1.0f / a; }));
   V("v_rsq_f32", un_f32(w, x, [](float a) { return 1.0f / std::sqrt(a); }));
@@ -1195,35 +1302,57 @@ void register_valu_ops() {
   V("v_fract_f32", un_f32(w, x, [](float a) { return fract_hw(a); }));
   V("v_frexp_mant_f32", un_f32(w, x, [](float a) { return frexp_mant(a); }));
   V("v_frexp_exp_i32_f32", {
-      const f32a* a = fsrc(w, x, 0, w.tmp[0]);
-      uint32_t* r = w.tmp[3];
-      for (unsigned l = 0; l < kLanes; ++l) r[l] = static_cast<uint32_t>(frexp_exp(static_cast<float>(a[l])));
-      write_v(w, x.dst, r);
-    });
-  V("v_cvt_f32_i32", { const uint32_t* a = vs(w, x, 0, w.tmp[0]); f32a* r = reinterpret_cast<f32a*>(w.tmp[3]);
-      for (unsigned l = 0; l < kLanes; ++l) r[l] = static_cast<float>(static_cast<int32_t>(a[l]));
-      fout(w, x, w.tmp[3]); });
-  V("v_cvt_f32_u32", { const uint32_t* a = vs(w, x, 0, w.tmp[0]); f32a* r = reinterpret_cast<f32a*>(w.tmp[3]);
-      for (unsigned l = 0; l < kLanes; ++l) r[l] = static_cast<float>(a[l]);
-      fout(w, x, w.tmp[3]); });
-  V("v_cvt_i32_f32", { const f32a* a = fsrc(w, x, 0, w.tmp[0]); uint32_t* r = w.tmp[3];
-      for (unsigned l = 0; l < kLanes; ++l) r[l] = static_cast<uint32_t>(cvt_i32(a[l]));
-      write_v(w, x.dst, r); });
-  V("v_cvt_u32_f32", { const f32a* a = fsrc(w, x, 0, w.tmp[0]); uint32_t* r = w.tmp[3];
-      for (unsigned l = 0; l < kLanes; ++l) r[l] = cvt_u32(a[l]);
-      write_v(w, x.dst, r); });
-  V("v_cvt_floor_i32_f32", { const f32a* a = fsrc(w, x, 0, w.tmp[0]); uint32_t* r = w.tmp[3];
-      for (unsigned l = 0; l < kLanes; ++l) r[l] = static_cast<uint32_t>(cvt_i32(std::floor(a[l])));
-      write_v(w, x.dst, r); });
-  V("v_cvt_nearest_i32_f32", { const f32a* a = fsrc(w, x, 0, w.tmp[0]); uint32_t* r = w.tmp[3];
-      for (unsigned l = 0; l < kLanes; ++l) r[l] = static_cast<uint32_t>(cvt_i32(std::floor(a[l] + 0.5f)));
-      write_v(w, x.dst, r); });
+    const f32a* a = fsrc(w, x, 0, w.tmp[0]);
+    uint32_t* r = w.tmp[3];
+    for (unsigned l = 0; l < kLanes; ++l) r[l] = static_cast<uint32_t>(frexp_exp(static_cast<float>(a[l])));
+    write_v(w, x.dst, r);
+  });
+  V("v_cvt_f32_i32", {
+    const uint32_t* a = vs(w, x, 0, w.tmp[0]);
+    f32a* r = reinterpret_cast<f32a*>(w.tmp[3]);
+    for (unsigned l = 0; l < kLanes; ++l) r[l] = static_cast<float>(static_cast<int32_t>(a[l]));
+    fout(w, x, w.tmp[3]);
+  });
+  V("v_cvt_f32_u32", {
+    const uint32_t* a = vs(w, x, 0, w.tmp[0]);
+    f32a* r = reinterpret_cast<f32a*>(w.tmp[3]);
+    for (unsigned l = 0; l < kLanes; ++l) r[l] = static_cast<float>(a[l]);
+    fout(w, x, w.tmp[3]);
+  });
+  V("v_cvt_i32_f32", {
+    const f32a* a = fsrc(w, x, 0, w.tmp[0]);
+    uint32_t* r = w.tmp[3];
+    for (unsigned l = 0; l < kLanes; ++l) r[l] = static_cast<uint32_t>(cvt_i32(a[l]));
+    write_v(w, x.dst, r);
+  });
+  V("v_cvt_u32_f32", {
+    const f32a* a = fsrc(w, x, 0, w.tmp[0]);
+    uint32_t* r = w.tmp[3];
+    for (unsigned l = 0; l < kLanes; ++l) r[l] = cvt_u32(a[l]);
+    write_v(w, x.dst, r);
+  });
+  V("v_cvt_floor_i32_f32", {
+    const f32a* a = fsrc(w, x, 0, w.tmp[0]);
+    uint32_t* r = w.tmp[3];
+    for (unsigned l = 0; l < kLanes; ++l) r[l] = static_cast<uint32_t>(cvt_i32(std::floor(a[l])));
+    write_v(w, x.dst, r);
+  });
+  V("v_cvt_nearest_i32_f32", {
+    const f32a* a = fsrc(w, x, 0, w.tmp[0]);
+    uint32_t* r = w.tmp[3];
+    for (unsigned l = 0; l < kLanes; ++l) r[l] = static_cast<uint32_t>(cvt_i32(std::floor(a[l] + 0.5f)));
+    write_v(w, x.dst, r);
+  });
   for (int b = 0; b < 4; ++b) {
     static const char* const names[] = {"v_cvt_f32_ubyte0", "v_cvt_f32_ubyte1", "v_cvt_f32_ubyte2", "v_cvt_f32_ubyte3"};
     static const Handler hs[] = {
         [](Wave& w, const XInst& x) { un_u32(w, x, [](uint32_t a) { return u_of(static_cast<float>(a & 0xFF)); }); },
-        [](Wave& w, const XInst& x) { un_u32(w, x, [](uint32_t a) { return u_of(static_cast<float>((a >> 8) & 0xFF)); }); },
-        [](Wave& w, const XInst& x) { un_u32(w, x, [](uint32_t a) { return u_of(static_cast<float>((a >> 16) & 0xFF)); }); },
+        [](Wave& w, const XInst& x) {
+          un_u32(w, x, [](uint32_t a) { return u_of(static_cast<float>((a >> 8) & 0xFF)); });
+        },
+        [](Wave& w, const XInst& x) {
+          un_u32(w, x, [](uint32_t a) { return u_of(static_cast<float>((a >> 16) & 0xFF)); });
+        },
         [](Wave& w, const XInst& x) { un_u32(w, x, [](uint32_t a) { return u_of(static_cast<float>(a >> 24)); }); }};
     R(names[b], hs[b]);
   }
@@ -1237,12 +1366,16 @@ void register_valu_ops() {
   V("v_div_fixup_f64", tri_f64(w, x, [](double a, double b, double c) { return div_fixup(a, b, c); }), F_FP64);
   R("v_div_scale_f64", h_div_scale_f64, F_FP64);
   R("v_div_fmas_f64", h_div_fmas_f64, F_FP64, 1);
-  V("v_ldexp_f64", {
-      const f64a* a = dsrc(w, x, 0, w.t64[0]);
-      f64a* r = reinterpret_cast<f64a*>(w.t64[3]);
-      for (unsigned l = 0; l < kLanes; ++l) r[l] = std::ldexp(a[l], std::clamp(ldexp_exp(lane_src(w, x, 1, l)), -5000, 5000));
-      dout(w, x, w.t64[3]);
-    }, F_FP64);
+  V(
+      "v_ldexp_f64",
+      {
+        const f64a* a = dsrc(w, x, 0, w.t64[0]);
+        f64a* r = reinterpret_cast<f64a*>(w.t64[3]);
+        for (unsigned l = 0; l < kLanes; ++l)
+          r[l] = std::ldexp(a[l], std::clamp(ldexp_exp(lane_src(w, x, 1, l)), -5000, 5000));
+        dout(w, x, w.t64[3]);
+      },
+      F_FP64);
   V("v_rcp_f64", un_f64(w, x, [](double a) { return 1.0 / a; }), F_FP64);
   V("v_rsq_f64", un_f64(w, x, [](double a) { return 1.0 / std::sqrt(a); }), F_FP64);
   V("v_sqrt_f64", un_f64(w, x, [](double a) { return std::sqrt(a); }), F_FP64);
@@ -1252,50 +1385,86 @@ void register_valu_ops() {
   V("v_rndne_f64", un_f64(w, x, [](double a) { return std::nearbyint(a); }), F_FP64);
   V("v_fract_f64", un_f64(w, x, [](double a) { return fract_hw(a); }), F_FP64);
   V("v_frexp_mant_f64", un_f64(w, x, [](double a) { return frexp_mant(a); }), F_FP64);
-  V("v_frexp_exp_i32_f64", { const f64a* a = dsrc(w, x, 0, w.t64[0]); uint32_t* r = w.tmp[3];
-      for (unsigned l = 0; l < kLanes; ++l) r[l] = static_cast<uint32_t>(frexp_exp(static_cast<double>(a[l])));
-      write_v(w, x.dst, r); }, F_FP64);
-  V("v_cvt_f64_f32", { const f32a* a = fsrc(w, x, 0, w.tmp[0]); f64a* r = reinterpret_cast<f64a*>(w.t64[3]);
-      for (unsigned l = 0; l < kLanes; ++l) r[l] = static_cast<double>(a[l]);
-      dout(w, x, w.t64[3]); });
-  V("v_cvt_f32_f64", { const f64a* a = dsrc(w, x, 0, w.t64[0]); f32a* r = reinterpret_cast<f32a*>(w.tmp[3]);
-      for (unsigned l = 0; l < kLanes; ++l) r[l] = static_cast<float>(a[l]);
-      fout(w, x, w.tmp[3]); }, F_FP64);
-  V("v_cvt_f64_i32", { const uint32_t* a = vs(w, x, 0, w.tmp[0]); f64a* r = reinterpret_cast<f64a*>(w.t64[3]);
-      for (unsigned l = 0; l < kLanes; ++l) r[l] = static_cast<double>(static_cast<int32_t>(a[l]));
-      dout(w, x, w.t64[3]); });
-  V("v_cvt_f64_u32", { const uint32_t* a = vs(w, x, 0, w.tmp[0]); f64a* r = reinterpret_cast<f64a*>(w.t64[3]);
-      for (unsigned l = 0; l < kLanes; ++l) r[l] = static_cast<double>(a[l]);
-      dout(w, x, w.t64[3]); });
-  V("v_cvt_i32_f64", { const f64a* a = dsrc(w, x, 0, w.t64[0]); uint32_t* r = w.tmp[3];
-      for (unsigned l = 0; l < kLanes; ++l) r[l] = static_cast<uint32_t>(cvt_i32(a[l]));
-      write_v(w, x.dst, r); }, F_FP64);
-  V("v_cvt_u32_f64", { const f64a* a = dsrc(w, x, 0, w.t64[0]); uint32_t* r = w.tmp[3];
-      for (unsigned l = 0; l < kLanes; ++l) r[l] = cvt_u32(a[l]);
-      write_v(w, x.dst, r); }, F_FP64);
+  V(
+      "v_frexp_exp_i32_f64",
+      {
+        const f64a* a = dsrc(w, x, 0, w.t64[0]);
+        uint32_t* r = w.tmp[3];
+        for (unsigned l = 0; l < kLanes; ++l) r[l] = static_cast<uint32_t>(frexp_exp(static_cast<double>(a[l])));
+        write_v(w, x.dst, r);
+      },
+      F_FP64);
+  V("v_cvt_f64_f32", {
+    const f32a* a = fsrc(w, x, 0, w.tmp[0]);
+    f64a* r = reinterpret_cast<f64a*>(w.t64[3]);
+    for (unsigned l = 0; l < kLanes; ++l) r[l] = static_cast<double>(a[l]);
+    dout(w, x, w.t64[3]);
+  });
+  V(
+      "v_cvt_f32_f64",
+      {
+        const f64a* a = dsrc(w, x, 0, w.t64[0]);
+        f32a* r = reinterpret_cast<f32a*>(w.tmp[3]);
+        for (unsigned l = 0; l < kLanes; ++l) r[l] = static_cast<float>(a[l]);
+        fout(w, x, w.tmp[3]);
+      },
+      F_FP64);
+  V("v_cvt_f64_i32", {
+    const uint32_t* a = vs(w, x, 0, w.tmp[0]);
+    f64a* r = reinterpret_cast<f64a*>(w.t64[3]);
+    for (unsigned l = 0; l < kLanes; ++l) r[l] = static_cast<double>(static_cast<int32_t>(a[l]));
+    dout(w, x, w.t64[3]);
+  });
+  V("v_cvt_f64_u32", {
+    const uint32_t* a = vs(w, x, 0, w.tmp[0]);
+    f64a* r = reinterpret_cast<f64a*>(w.t64[3]);
+    for (unsigned l = 0; l < kLanes; ++l) r[l] = static_cast<double>(a[l]);
+    dout(w, x, w.t64[3]);
+  });
+  V(
+      "v_cvt_i32_f64",
+      {
+        const f64a* a = dsrc(w, x, 0, w.t64[0]);
+        uint32_t* r = w.tmp[3];
+        for (unsigned l = 0; l < kLanes; ++l) r[l] = static_cast<uint32_t>(cvt_i32(a[l]));
+        write_v(w, x.dst, r);
+      },
+      F_FP64);
+  V(
+      "v_cvt_u32_f64",
+      {
+        const f64a* a = dsrc(w, x, 0, w.t64[0]);
+        uint32_t* r = w.tmp[3];
+        for (unsigned l = 0; l < kLanes; ++l) r[l] = cvt_u32(a[l]);
+        write_v(w, x.dst, r);
+      },
+      F_FP64);
 
   // Compares (VOPC and cmpx share handlers: the destination code decides).
-#define RC(T, NAME)                                   \
-  R("v_cmp_" #NAME "_" #T, h_cmp_##NAME##_##T);       \
+#define RC(T, NAME)                             \
+  R("v_cmp_" #NAME "_" #T, h_cmp_##NAME##_##T); \
   R("v_cmpx_" #NAME "_" #T, h_cmp_##NAME##_##T);
-#define RCF(NAME) RC(f32, NAME) register_op("v_cmp_" #NAME "_f64", h_cmp_##NAME##_f64, C_VALU, F_FP64); \
+#define RCF(NAME)                                                                       \
+  RC(f32, NAME) register_op("v_cmp_" #NAME "_f64", h_cmp_##NAME##_f64, C_VALU, F_FP64); \
   register_op("v_cmpx_" #NAME "_f64", h_cmp_##NAME##_f64, C_VALU, F_FP64);
-  RCF(f) RCF(lt) RCF(eq) RCF(le) RCF(gt) RCF(lg) RCF(ge) RCF(o) RCF(u) RCF(nge) RCF(nlg) RCF(ngt) RCF(nle) RCF(neq)
-  RCF(nlt) RCF(t)
-#define RCI(NAME) RC(i32, NAME) RC(u32, NAME) \
-  register_op("v_cmp_" #NAME "_i64", h_cmp_##NAME##_i64, C_VALU, F_SIGNED64); \
-  register_op("v_cmpx_" #NAME "_i64", h_cmp_##NAME##_i64, C_VALU, F_SIGNED64); \
+  RCF(f)
+  RCF(lt) RCF(eq) RCF(le) RCF(gt) RCF(lg) RCF(ge) RCF(o) RCF(u) RCF(nge) RCF(nlg) RCF(ngt) RCF(nle) RCF(neq) RCF(nlt)
+      RCF(t)
+#define RCI(NAME)                                                                                         \
+  RC(i32, NAME) RC(u32, NAME) register_op("v_cmp_" #NAME "_i64", h_cmp_##NAME##_i64, C_VALU, F_SIGNED64); \
+  register_op("v_cmpx_" #NAME "_i64", h_cmp_##NAME##_i64, C_VALU, F_SIGNED64);                            \
   RC(u64, NAME)
-  RCI(f) RCI(lt) RCI(eq) RCI(le) RCI(gt) RCI(ne) RCI(ge) RCI(t)
+          RCI(f) RCI(lt) RCI(eq) RCI(le) RCI(gt) RCI(ne) RCI(ge) RCI(t)
 #define RC16I(NAME) RC(i16, NAME) RC(u16, NAME)
-  RC16I(f) RC16I(lt) RC16I(eq) RC16I(le) RC16I(gt) RC16I(ne) RC16I(ge) RC16I(t)
-#define RC16F(NAME) register_op("v_cmp_" #NAME "_f16", h_cmp_##NAME##_f16, C_VALU, F_FP16); \
+              RC16I(f) RC16I(lt) RC16I(eq) RC16I(le) RC16I(gt) RC16I(ne) RC16I(ge) RC16I(t)
+#define RC16F(NAME)                                                       \
+  register_op("v_cmp_" #NAME "_f16", h_cmp_##NAME##_f16, C_VALU, F_FP16); \
   register_op("v_cmpx_" #NAME "_f16", h_cmp_##NAME##_f16, C_VALU, F_FP16);
-  RC16F(f) RC16F(lt) RC16F(eq) RC16F(le) RC16F(gt) RC16F(lg) RC16F(ge) RC16F(o) RC16F(u) RC16F(nge) RC16F(nlg)
-  RC16F(ngt) RC16F(nle) RC16F(neq) RC16F(nlt) RC16F(t)
+                  RC16F(f) RC16F(lt) RC16F(eq) RC16F(le) RC16F(gt) RC16F(lg) RC16F(ge) RC16F(o) RC16F(u) RC16F(nge)
+                      RC16F(nlg) RC16F(ngt) RC16F(nle) RC16F(neq) RC16F(nlt) RC16F(t)
 #undef RC16I
 #undef RC16F
-  R("v_cmp_class_f32", h_cmp_class_f32);
+                          R("v_cmp_class_f32", h_cmp_class_f32);
   R("v_cmpx_class_f32", h_cmp_class_f32);
   R("v_cmp_class_f64", h_cmp_class_f64, F_FP64);
   R("v_cmpx_class_f64", h_cmp_class_f64, F_FP64);

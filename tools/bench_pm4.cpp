@@ -1,6 +1,6 @@
 // `spork bench` backend "pm4": spork's own runtime (direct PM4 on amdgpu, or the simulator).
-// gemm: the embedded <target>/gemm kernel, checked against FP64; membw: fill/copy kernels over
-// VRAM and GTT; dispatch: N dispatches in one IB vs one submission per dispatch.
+// gemm: the embedded <target>/gemm kernel, checked against FP64; membw: read/fill/copy kernels over
+// VRAM (CPU-visible and not) and GTT; dispatch: N dispatches in one IB vs one submission per dispatch.
 #include <algorithm>
 #include <chrono>
 #include <cmath>
@@ -103,32 +103,51 @@ class Pm4Backend final : public Backend {
     open(opt);
     std::vector<Record> out;
     const std::string t = dev_.info().gfx_target;
-    Module fill = dev_.load(kernels::find(t + "/fill"), "fill"), copy = dev_.load(kernels::find(t + "/copy"), "copy");
-    for (Placement p : {Placement::VRAM, Placement::GTT}) {
+    Module fill = dev_.load(kernels::find(t + "/fill"), "fill"), copy = dev_.load(kernels::find(t + "/copy"), "copy"),
+           read = dev_.load(kernels::find(t + "/read"), "read");
+    for (Placement p : {Placement::VRAM, Placement::VRAM_CPU_VISIBLE, Placement::GTT}) {
       for (uint64_t bytes : sizes) {
         bytes = std::max<uint64_t>(bytes & ~uint64_t(3), 4);
         uint32_t count = uint32_t(std::min<uint64_t>(bytes / 4, 0xFFFFFFFFu));
-        for (int op = 0; op < 2; ++op) {
-          Record r = base(op == 0 ? "membw-write" : "membw-copy");
+        bytes = uint64_t(count) * 4;
+        for (const char* op : {"read", "write", "copy"}) {
+          const std::string name = op;
+          Record r = base("membw-" + name);
           r.placement = to_string(p);
+          r.placement_detail = placement_detail(p);
           r.shape = mib(bytes);
-          r.size_bytes = op == 0 ? bytes : 2 * bytes;
+          // Bytes counted like the Vulkan and GL backends: read and write move the buffer once, copy twice.
+          r.size_bytes = name == "copy" ? 2 * bytes : bytes;
+          r.extra["buffer_bytes"] = double(bytes);
           if (opt.progress) std::fprintf(stderr, "pm4: %s %s %s\n", r.op.c_str(), r.placement.c_str(), r.shape.c_str());
           try {
-            Buffer src = dev_.alloc(bytes, p), dst = dev_.alloc(bytes, p);
             Queue q = dev_.queue();
             // Grid-stride kernels: enough workgroups to fill the GPU (few on the simulator).
             uint32_t groups = dev_.simulated() ? 32 : std::max(1u, dev_.info().num_cus) * 8;
             groups = uint32_t(std::min<uint64_t>(groups, (count + 255) / 256));
-            if (op == 1)
+            Buffer src = dev_.alloc(bytes, p);
+            Buffer dst = name == "read" ? dev_.alloc(uint64_t(groups) * 4, Placement::GTT) : dev_.alloc(bytes, p);
+            uint32_t cpu_sum = 0;
+            if (name == "read") {
+              // Random input, so the sum of the per-workgroup sums only matches when every word was read.
+              std::mt19937 rng(uint32_t(bytes) ^ uint32_t(p));
+              std::vector<uint32_t> in(count);
+              for (auto& x : in) x = rng();
+              for (uint32_t x : in) cpu_sum += x;  // wraps, like the kernel
+              src.upload(in);
+              dst.fill(0xFF);  // poison: an unwritten partial sum makes the total wrong
+            } else if (name == "copy") {
               q.launch(fill.function("fill_u32"), {groups}, {256}, Args().buffer(src).u32(0x5EED0000u).u32(count))
                   .wait();
+            }
             std::vector<double> gpu, host;
             for (unsigned i = 0; i < repeats(opt) + warmup(); ++i) {
               uint32_t v = 0xA0000000u + i;
               auto t0 = Clock::now();
               Fence fe =
-                  op == 0
+                  name == "read"
+                      ? q.launch(read.function("read_u32"), {groups}, {256}, Args().buffer(src).buffer(dst).u32(count))
+                  : name == "write"
                       ? q.launch(fill.function("fill_u32"), {groups}, {256}, Args().buffer(dst).u32(v).u32(count))
                       : q.launch(copy.function("copy_u32"), {groups}, {256}, Args().buffer(src).buffer(dst).u32(count));
               fe.wait();
@@ -140,15 +159,29 @@ class Pm4Backend final : public Backend {
             }
             fill_times(r, gpu, host);
             r.gbps = r.median_ms > 0 ? double(r.size_bytes) / (r.median_ms * 1e6) : 0;
-            // Check a sample of the result (first, last and strided words).
-            uint32_t expect = op == 0 ? 0xA0000000u + repeats(opt) + warmup() - 1 : 0x5EED0000u;
             r.passed = true;
-            for (uint64_t idx : {uint64_t(0), uint64_t(count - 1), uint64_t(count / 2), uint64_t(count / 3)}) {
-              uint32_t w = 0;
-              dst.download(&w, 4, idx * 4);
-              if (w != expect) {
+            if (name == "read") {
+              uint32_t gpu_sum = 0;
+              for (uint32_t x : dst.download_as<uint32_t>(groups)) gpu_sum += x;
+              r.note = "bytes counted: the buffer once (the " + std::to_string(groups * 4) +
+                       "-byte per-workgroup sums written are not counted)";
+              if (gpu_sum != cpu_sum) {
                 r.passed = false;
-                r.note = "word " + std::to_string(idx) + " is wrong";
+                r.note = "sum of the words read is wrong: " + std::to_string(gpu_sum) + ", expected " +
+                         std::to_string(cpu_sum);
+              }
+            } else {
+              r.note = name == "write" ? "bytes counted: the buffer written once"
+                                       : "bytes counted: read + write (2x the buffer)";
+              // Check a sample of the result (first, last and strided words).
+              uint32_t expect = name == "write" ? 0xA0000000u + repeats(opt) + warmup() - 1 : 0x5EED0000u;
+              for (uint64_t idx : {uint64_t(0), uint64_t(count - 1), uint64_t(count / 2), uint64_t(count / 3)}) {
+                uint32_t w = 0;
+                dst.download(&w, 4, idx * 4);
+                if (w != expect) {
+                  r.passed = false;
+                  r.note = "word " + std::to_string(idx) + " is wrong";
+                }
               }
             }
           } catch (const std::exception& e) {
@@ -222,6 +255,18 @@ class Pm4Backend final : public Backend {
       o.sim_collect_stats = true;
       dev_ = Device::open(o);
     }
+  }
+  // How the runtime allocates each placement (DeviceCore::alloc_bo, the amdgpu winsys; the simulator models the same).
+  static std::string placement_detail(Placement p) {
+    switch (p) {
+      case Placement::VRAM:
+        return "VRAM, not CPU-visible (AMDGPU_GEM_CREATE_NO_CPU_ACCESS); host copies staged through GTT";
+      case Placement::VRAM_CPU_VISIBLE:
+        return "CPU-visible VRAM (AMDGPU_GEM_CREATE_CPU_ACCESS_REQUIRED), mapped for the CPU";
+      case Placement::GTT:
+        return "GTT (system memory, AMDGPU_GEM_DOMAIN_GTT), mapped for the CPU";
+    }
+    return to_string(p);
   }
   unsigned warmup() const { return dev_.simulated() ? 0 : 2; }
   unsigned repeats(const Options& opt) const { return opt.repeat ? opt.repeat : dev_.simulated() ? 1 : 10; }

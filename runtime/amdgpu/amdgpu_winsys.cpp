@@ -293,8 +293,9 @@ class AmdgpuWinsys final : public Winsys {
   void init(const std::string& path, bool require_supported) {
     drmVersionPtr v = drmGetVersion(fd_);
     if (!v)
-      throw DeviceError(path + " is not a DRM device: a device is sim, amdgpu or a render node such as "
-                               "/dev/dri/renderD128 (`spork info` lists them)");
+      throw DeviceError(path +
+                        " is not a DRM device: a device is sim, amdgpu or a render node such as "
+                        "/dev/dri/renderD128 (`spork info` lists them)");
     std::string driver = v && v->name ? v->name : "";
     if (v) drmFreeVersion(v);
     if (driver != "amdgpu")

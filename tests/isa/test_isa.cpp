@@ -33,11 +33,13 @@ Obj load_obj(const std::string& path) {
   Elf64_Ehdr eh;
   std::memcpy(&eh, e.data(), sizeof eh);
   std::vector<Elf64_Shdr> sh(eh.e_shnum);
-  for (unsigned i = 0; i < eh.e_shnum; ++i) std::memcpy(&sh[i], e.data() + eh.e_shoff + i * eh.e_shentsize, sizeof(Elf64_Shdr));
+  for (unsigned i = 0; i < eh.e_shnum; ++i)
+    std::memcpy(&sh[i], e.data() + eh.e_shoff + i * eh.e_shentsize, sizeof(Elf64_Shdr));
   const char* names = reinterpret_cast<const char*>(e.data() + sh[eh.e_shstrndx].sh_offset);
   Obj o;
   for (const auto& s : sh) {
-    if (std::strcmp(names + s.sh_name, ".text") == 0) o.text.assign(e.begin() + s.sh_offset, e.begin() + s.sh_offset + s.sh_size);
+    if (std::strcmp(names + s.sh_name, ".text") == 0)
+      o.text.assign(e.begin() + s.sh_offset, e.begin() + s.sh_offset + s.sh_size);
     if (s.sh_type == SHT_SYMTAB) {
       const char* str = reinterpret_cast<const char*>(e.data() + sh[s.sh_link].sh_offset);
       for (uint64_t off = 0; off + sizeof(Elf64_Sym) <= s.sh_size; off += sizeof(Elf64_Sym)) {
@@ -147,8 +149,12 @@ bool same(double a, double b, unsigned ulps = 0) {
   if (y < 0) y = INT64_MIN - y;
   return (x > y ? x - y : y - x) <= static_cast<int64_t>(ulps);
 }
-float fmin_ieee(float a, float b) { return std::isnan(a) ? b : std::isnan(b) ? a : (a == b ? (std::signbit(a) ? a : b) : std::min(a, b)); }
-float fmax_ieee(float a, float b) { return std::isnan(a) ? b : std::isnan(b) ? a : (a == b ? (std::signbit(a) ? b : a) : std::max(a, b)); }
+float fmin_ieee(float a, float b) {
+  return std::isnan(a) ? b : std::isnan(b) ? a : (a == b ? (std::signbit(a) ? a : b) : std::min(a, b));
+}
+float fmax_ieee(float a, float b) {
+  return std::isnan(a) ? b : std::isnan(b) ? a : (a == b ? (std::signbit(a) ? b : a) : std::max(a, b));
+}
 uint32_t brev(uint32_t v) {
   uint32_t r = 0;
   for (int i = 0; i < 32; ++i) r |= ((v >> i) & 1u) << (31 - i);
@@ -255,9 +261,9 @@ TEST_CASE("SALU: SOP1/SOP2/SOPK/SOPC, SMEM, scalar branches and loops") {
   for (int iter = 0; iter < 8; ++iter) {
     std::vector<uint32_t> in(8);
     for (auto& v : in) v = rng();
-    if (iter == 1) in[5] = 7;           // s_cmpk_eq_u32 true
-    if (iter == 2) in[0] = in[1] + 5;   // no carry
-    if (iter == 3) in[1] = 0;           // ctz of 0
+    if (iter == 1) in[5] = 7;          // s_cmpk_eq_u32 true
+    if (iter == 2) in[0] = in[1] + 5;  // no carry
+    if (iter == 3) in[1] = 0;          // ctz of 0
     const uint32_t a = in[0], b = in[1], c = in[2], dd = in[3], e = in[4], ff = in[5], h = in[7];
     Run r = run("sop", in, 32);
     const uint32_t* o = r.out.data();
@@ -416,9 +422,9 @@ TEST_CASE("memory: DS incl. 2addr/stride64/atomics, scratch, global sub-dword an
     CHECK(o[24] == dd);
     CHECK(o[25] == l);
     CHECK(o[26] == (l == 0 ? 1u : 0u));
-    CHECK(o[27] == dd);      // flat load through the shared aperture (LDS)
-    CHECK(o[28] == a);       // flat load through the private aperture (scratch)
-    CHECK(o[29] == dd);      // flat atomic on LDS returns the old value
+    CHECK(o[27] == dd);  // flat load through the shared aperture (LDS)
+    CHECK(o[28] == a);   // flat load through the private aperture (scratch)
+    CHECK(o[29] == dd);  // flat atomic on LDS returns the old value
     CHECK(o[30] == dd + 1);
     CHECK(o[31] == kPoison);
   }
@@ -603,11 +609,11 @@ TEST_CASE("FLOAT_DENORM_MODE: f32 denormals are kept, or flushed on input and ou
       const uint32_t* o = &r.out[l * 64];
       if (mode == 0xF0) {
         CHECK(same(f(o[0]), a + b));
-        CHECK(same(f(o[1]), a * b));    // denormal result kept
+        CHECK(same(f(o[1]), a * b));  // denormal result kept
         CHECK(f(o[1]) != 0.0f);
       } else {
-        CHECK(same(f(o[0]), b));        // denormal input read as zero
-        CHECK(f(o[1]) == 0.0f);         // flushed
+        CHECK(same(f(o[0]), b));  // denormal input read as zero
+        CHECK(f(o[1]) == 0.0f);   // flushed
         CHECK(std::signbit(f(o[1])) == (std::signbit(a) != std::signbit(b)));
       }
     }

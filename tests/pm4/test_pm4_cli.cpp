@@ -126,8 +126,10 @@ TEST_CASE("pm4 show-dispatch: embedded GEMM, placeholders stated, bad launches r
 
 TEST_CASE("pm4 decode reads the IB that `spork run --dump-ib` submitted (simulator)") {
   const std::string ib = temp_file("dump.bin", "");
-  Result r = run("run gfx1100/fill fill_u32 --device sim --grid 4 --block 64 --arg buf:1K --arg u32:0xdeadbeef "
-                 "--arg u32:256 --dump-ib " + ib);
+  Result r =
+      run("run gfx1100/fill fill_u32 --device sim --grid 4 --block 64 --arg buf:1K --arg u32:0xdeadbeef "
+          "--arg u32:256 --dump-ib " +
+          ib);
   INFO(r.out);
   REQUIRE(r.rc == 0);
   REQUIRE(std::filesystem::file_size(ib) >= 64);

@@ -112,9 +112,9 @@ TEST_CASE("spork run: user kernel, every --arg kind, 3-D grid, outputs byte for 
   const char* outs[] = {"user_a.bin", "user_z.bin", "user_o32.bin", "user_o64.bin", "user_of.bin", "user_od.bin"};
   for (const char* o : outs) std::remove(o);
   Result r = spork("run " + std::string(USER_KERNEL_CO) + " mix --grid 3,2,2 --block 8,4,2 --arg buf:" + n +
-                   ":0xBB --arg buf@user_b.bin --arg buf:" + std::to_string(4 * N) + " --arg buf:" +
-                   std::to_string(4 * N) + ":0x5A --arg buf:" + std::to_string(8 * N) + ":0xA5 --arg buf:" +
-                   std::to_string(4 * N) + ":0xFF --arg buf:" + std::to_string(8 * N) +
+                   ":0xBB --arg buf@user_b.bin --arg buf:" + std::to_string(4 * N) +
+                   " --arg buf:" + std::to_string(4 * N) + ":0x5A --arg buf:" + std::to_string(8 * N) +
+                   ":0xA5 --arg buf:" + std::to_string(4 * N) + ":0xFF --arg buf:" + std::to_string(8 * N) +
                    ":0x7F --arg i8:-5 --arg i16:-300 --arg i32:-70000 --arg u32:4000000000"
                    " --arg i64:-5000000000000 --arg u64:0xFEDCBA9876543210 --arg f32:1.5 --arg f64:-2.25e-3"
                    " --out 0:user_a.bin --out 2:user_z.bin --out 3:user_o32.bin --out 4:user_o64.bin"
@@ -259,9 +259,7 @@ TEST_CASE("spork run: errors name the problem and exit non-zero") {
   CHECK(r.code != 0);
   CHECK(has(r.err, "unknown device 'bogus'"));
 
-  {
-    std::ofstream("not_elf.co") << "this is not a code object\n";
-  }
+  { std::ofstream("not_elf.co") << "this is not a code object\n"; }
   r = spork("run not_elf.co poke --grid 1 --block 32");
   CHECK(r.code != 0);
   CHECK(has(r.err, "not an ELF file"));

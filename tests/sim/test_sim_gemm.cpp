@@ -46,7 +46,8 @@ GemmResult run_gemm(SimEnv& e, const Program& p, uint32_t M, uint32_t N, uint32_
         }
         double err = std::fabs(c[size_t(i) * N + j] - ref);  // NaN poison compares false below
         if (!(err <= 2.0 * K * 1.1920929e-7 * mag + 1e-30)) {
-          if (g.wrong++ < 5) FAIL_CHECK("C[" << i << "][" << j << "] = " << c[size_t(i) * N + j] << ", expected " << ref);
+          if (g.wrong++ < 5)
+            FAIL_CHECK("C[" << i << "][" << j << "] = " << c[size_t(i) * N + j] << ", expected " << ref);
         } else {
           g.max_err = std::max(g.max_err, err);
         }

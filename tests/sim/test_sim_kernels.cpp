@@ -58,8 +58,8 @@ TEST_CASE("fill and copy (spork's own kernels), grid-stride over odd sizes") {
     Buffer dst = e.alloc(count * 4);
     dst.poison();
     uint32_t value = 0x9E3779B9u ^ count;
-    auto r = e.run1(prog("fill"), "fill_u32", {buf(dst), val(value), val(count)}, {std::min(64u, div_up(count, 256)), 1, 1},
-                    {256, 1, 1});
+    auto r = e.run1(prog("fill"), "fill_u32", {buf(dst), val(value), val(count)},
+                    {std::min(64u, div_up(count, 256)), 1, 1}, {256, 1, 1});
     REQUIRE_OK(r);
     auto out = dst.download<uint32_t>(count);
     CHECK(std::count(out.begin(), out.end(), value) == count);
@@ -181,7 +181,8 @@ TEST_CASE("transpose through LDS, 2-D grid with ragged edges") {
                     {div_up(cols, 16), div_up(rows, 16), 1}, {16, 16, 1}));
   size_t wrong = 0;
   for (uint32_t r = 0; r < rows; ++r)
-    for (uint32_t c = 0; c < cols; ++c) wrong += std::bit_cast<uint32_t>(out.as<float>()[c * rows + r]) != std::bit_cast<uint32_t>(a[r * cols + c]);
+    for (uint32_t c = 0; c < cols; ++c)
+      wrong += std::bit_cast<uint32_t>(out.as<float>()[c * rows + r]) != std::bit_cast<uint32_t>(a[r * cols + c]);
   CHECK(wrong == 0);
   e.free(in), e.free(out);
 }
@@ -194,23 +195,25 @@ TEST_CASE("64-bit integer arithmetic") {
   b[1] = 0, b[2] = 1, b[3] = UINT64_MAX, a[4] = 0x8000000000000000ull, b[4] = UINT64_MAX;
   Buffer ia = e.upload(a), ib = e.upload(b), out = e.alloc(n * 64);
   out.poison();
-  REQUIRE_OK(e.run1(prog("int64"), "int64_math", {buf(ia), buf(ib), buf(out), val(n)}, {div_up(n, 64), 1, 1},
-                    {64, 1, 1}));
+  REQUIRE_OK(
+      e.run1(prog("int64"), "int64_math", {buf(ia), buf(ib), buf(out), val(n)}, {div_up(n, 64), 1, 1}, {64, 1, 1}));
   size_t wrong = 0;
   for (uint32_t i = 0; i < n; ++i) {
     uint64_t x = a[i], y = b[i];
     int64_t sx = int64_t(x), sy = int64_t(y);
-    uint64_t ref[8] = {x * y + (x >> 7),
-                       (x << (y & 63)) ^ (x >> ((y >> 8) & 63)),
-                       y ? x / y : 0,
-                       y ? x % y : 0,
-                       (sy != 0 && !(sx == INT64_MIN && sy == -1)) ? uint64_t(sx / sy) : 0,
-                       uint64_t(sx >> (y & 63)),
-                       uint64_t(std::popcount(x)) + (uint64_t(std::countl_zero(y | 1)) << 8) + (uint64_t(sx < sy) << 16),
-                       x < y ? y - x : x - y};
+    uint64_t ref[8] = {
+        x * y + (x >> 7),
+        (x << (y & 63)) ^ (x >> ((y >> 8) & 63)),
+        y ? x / y : 0,
+        y ? x % y : 0,
+        (sy != 0 && !(sx == INT64_MIN && sy == -1)) ? uint64_t(sx / sy) : 0,
+        uint64_t(sx >> (y & 63)),
+        uint64_t(std::popcount(x)) + (uint64_t(std::countl_zero(y | 1)) << 8) + (uint64_t(sx < sy) << 16),
+        x < y ? y - x : x - y};
     for (int k = 0; k < 8; ++k) {
       if (out.as<uint64_t>()[i * 8 + k] != ref[k]) {
-        if (wrong++ < 5) FAIL_CHECK("element " << i << " result " << k << ": " << out.as<uint64_t>()[i * 8 + k] << " != " << ref[k]);
+        if (wrong++ < 5)
+          FAIL_CHECK("element " << i << " result " << k << ": " << out.as<uint64_t>()[i * 8 + k] << " != " << ref[k]);
       }
     }
   }
@@ -228,8 +231,8 @@ TEST_CASE("32-bit integer division and remainder") {
   b[0] = -1, b[1] = 1, b[2] = INT32_MIN, a[3] = INT32_MAX, b[3] = 2;
   Buffer ia = e.upload(a), ib = e.upload(b), out = e.alloc(n * 16);
   out.poison();
-  REQUIRE_OK(e.run1(prog("intdiv"), "intdiv", {buf(ia), buf(ib), buf(out), val(n)}, {div_up(n, 128), 1, 1},
-                    {128, 1, 1}));
+  REQUIRE_OK(
+      e.run1(prog("intdiv"), "intdiv", {buf(ia), buf(ib), buf(out), val(n)}, {div_up(n, 128), 1, 1}, {128, 1, 1}));
   size_t wrong = 0;
   for (uint32_t i = 0; i < n; ++i) {
     int32_t x = a[i], y = b[i];
@@ -250,16 +253,17 @@ TEST_CASE("FP32 math: division, sqrt, fma, min/max, floor/ceil, conversions") {
   a[0] = 0.f, a[1] = 1e-3f, a[2] = 4.f, b[2] = 2.f;
   Buffer ia = e.upload(a), ib = e.upload(b), out = e.alloc(n * 32);
   out.poison();
-  REQUIRE_OK(e.run1(prog("floatmath"), "float_math", {buf(ia), buf(ib), buf(out), val(n)}, {div_up(n, 32), 1, 1},
-                    {32, 1, 1}));
+  REQUIRE_OK(
+      e.run1(prog("floatmath"), "float_math", {buf(ia), buf(ib), buf(out), val(n)}, {div_up(n, 32), 1, 1}, {32, 1, 1}));
   size_t wrong = 0;
   for (uint32_t i = 0; i < n; ++i) {
     float x = a[i], y = b[i];
     const float* o = out.as<float>() + i * 8;
     auto bad = [&](int k, bool ok) {
-      if (!ok && wrong++ < 8) FAIL_CHECK("element " << i << " (x=" << x << ", y=" << y << ") result " << k << " = " << o[k]);
+      if (!ok && wrong++ < 8)
+        FAIL_CHECK("element " << i << " (x=" << x << ", y=" << y << ") result " << k << " = " << o[k]);
     };
-    bad(0, ulp_diff(o[0], float(double(x) / double(y))) <= 3);  // OpenCL: 2.5 ulp
+    bad(0, ulp_diff(o[0], float(double(x) / double(y))) <= 3);            // OpenCL: 2.5 ulp
     bad(1, ulp_diff(o[1], float(std::sqrt(double(std::fabs(x))))) <= 3);  // OpenCL: 3 ulp
     bad(2, o[2] == std::fmaf(x, y, 1.5f));
     bad(3, o[3] == std::fmin(x, y) + std::fmax(x, y) * 0.25f);
@@ -290,7 +294,8 @@ TEST_CASE("FP64 math: add/mul, fma, division, sqrt, conversions") {
     double x = a[i], y = b[i];
     const double* o = out.as<double>() + i * 6;
     auto bad = [&](int k, bool ok) {
-      if (!ok && wrong++ < 8) FAIL_CHECK("element " << i << " (x=" << x << ", y=" << y << ") result " << k << " = " << o[k]);
+      if (!ok && wrong++ < 8)
+        FAIL_CHECK("element " << i << " (x=" << x << ", y=" << y << ") result " << k << " = " << o[k]);
     };
     long double r0 = (long double)x + (long double)y * 3.0L;  // fused or not
     bad(0, std::fabs((long double)o[0] - r0) <= 4e-16L * (std::fabs(x) + std::fabs(3 * y)));
@@ -316,11 +321,13 @@ TEST_CASE("divergent loops and branches (-O3 and -O0)") {
     while (x != 1 && st < 1000) x = (x & 1) ? uint32_t(3 * x + 1) : x >> 1, ++st;
     rs[i] = st;
     uint32_t k;
-    if (st % 3 == 0) k = 10 + (st > 50);
+    if (st % 3 == 0)
+      k = 10 + (st > 50);
     else if (st % 3 == 1) {
       k = 20;
       for (uint32_t j = 0; j < (st & 7); ++j) k += j;
-    } else k = 30 + (s[i] & 3);
+    } else
+      k = 30 + (s[i] & 3);
     rk[i] = k;
   }
   Buffer in = e.upload(s);
@@ -328,8 +335,8 @@ TEST_CASE("divergent loops and branches (-O3 and -O0)") {
     CAPTURE(name);
     Buffer steps = e.alloc(n * 4), kind = e.alloc(n * 4);
     steps.poison(), kind.poison();
-    REQUIRE_OK(e.run1(prog(name), "collatz", {buf(in), buf(steps), buf(kind), val(n)}, {div_up(n, 96), 1, 1},
-                      {96, 1, 1}));
+    REQUIRE_OK(
+        e.run1(prog(name), "collatz", {buf(in), buf(steps), buf(kind), val(n)}, {div_up(n, 96), 1, 1}, {96, 1, 1}));
     CHECK(steps.download<uint32_t>(n) == rs);
     CHECK(kind.download<uint32_t>(n) == rk);
     e.free(steps), e.free(kind);
@@ -362,8 +369,8 @@ TEST_CASE("vector and sub-dword memory: float4 saxpy, bytes and shorts") {
   const uint32_t n4 = 300, n = 777;
   auto x = random_floats(n4 * 4), y = random_floats(n4 * 4);
   Buffer bx = e.upload(x), by = e.upload(y);
-  REQUIRE_OK(e.run1(prog("vector"), "saxpy4", {buf(bx), buf(by), val(2.5f), val(n4)}, {div_up(n4, 64), 1, 1},
-                    {64, 1, 1}));
+  REQUIRE_OK(
+      e.run1(prog("vector"), "saxpy4", {buf(bx), buf(by), val(2.5f), val(n4)}, {div_up(n4, 64), 1, 1}, {64, 1, 1}));
   size_t wrong = 0;
   for (uint32_t i = 0; i < n4 * 4; ++i) wrong += std::fabs(by.as<float>()[i] - (2.5 * x[i] + y[i])) > 1e-6;
   CHECK(wrong == 0);

@@ -17,9 +17,12 @@ int main(int argc, char** argv) {
   bool check = false;
   int pos = 0;
   for (int i = 1; i < argc; ++i) {
-    if (std::strcmp(argv[i], "--check") == 0) check = true;
-    else if (pos++ == 0) n = static_cast<unsigned>(std::atoi(argv[i]));
-    else threads = static_cast<unsigned>(std::atoi(argv[i]));
+    if (std::strcmp(argv[i], "--check") == 0)
+      check = true;
+    else if (pos++ == 0)
+      n = static_cast<unsigned>(std::atoi(argv[i]));
+    else
+      threads = static_cast<unsigned>(std::atoi(argv[i]));
   }
   try {
     CodeObject co(read_file(SPORK_BINARY_DIR "/kernels/gfx1100/gemm.co"));
@@ -52,10 +55,12 @@ int main(int argc, char** argv) {
     auto t0 = std::chrono::steady_clock::now();
     auto stats = gpu.core.dispatch(st, opt);
     double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-    std::printf("gemm %ux%ux%u on sim core: %.3f s, %llu wave-instructions (%.1f M/s), %llu lane-FMAs (%.1f M/s), VOPD %llu, VALU %llu\n",
-                n, n, n, s, (unsigned long long)stats.instructions(), stats.instructions() / s / 1e6,
-                (unsigned long long)stats.fma_lanes, stats.fma_lanes / s / 1e6, (unsigned long long)stats.vopd,
-                (unsigned long long)stats.valu);
+    std::printf(
+        "gemm %ux%ux%u on sim core: %.3f s, %llu wave-instructions (%.1f M/s), %llu lane-FMAs (%.1f M/s), VOPD %llu, "
+        "VALU %llu\n",
+        n, n, n, s, (unsigned long long)stats.instructions(), stats.instructions() / s / 1e6,
+        (unsigned long long)stats.fma_lanes, stats.fma_lanes / s / 1e6, (unsigned long long)stats.vopd,
+        (unsigned long long)stats.valu);
     if (check) {
       auto hc = gpu.get<float>(c, size_t(n) * n);
       double maxerr = 0;

@@ -40,7 +40,8 @@ struct CodeObject {
   std::vector<std::pair<uint64_t, uint64_t>> text;  // [begin, end) of executable segments
 
   explicit CodeObject(const std::vector<uint8_t>& elf) {
-    if (elf.size() < sizeof(Elf64_Ehdr) || std::memcmp(elf.data(), ELFMAG, SELFMAG) != 0) throw std::runtime_error("not an ELF file");
+    if (elf.size() < sizeof(Elf64_Ehdr) || std::memcmp(elf.data(), ELFMAG, SELFMAG) != 0)
+      throw std::runtime_error("not an ELF file");
     Elf64_Ehdr eh;
     std::memcpy(&eh, elf.data(), sizeof eh);
     uint64_t end = 0;
@@ -56,7 +57,8 @@ struct CodeObject {
         if (p.p_flags & PF_X) text.emplace_back(p.p_vaddr, p.p_vaddr + p.p_memsz);
       }
     std::vector<Elf64_Shdr> sh(eh.e_shnum);
-    for (unsigned i = 0; i < eh.e_shnum; ++i) std::memcpy(&sh[i], elf.data() + eh.e_shoff + i * eh.e_shentsize, sizeof(Elf64_Shdr));
+    for (unsigned i = 0; i < eh.e_shnum; ++i)
+      std::memcpy(&sh[i], elf.data() + eh.e_shoff + i * eh.e_shentsize, sizeof(Elf64_Shdr));
     for (const auto& s : sh) {
       if (s.sh_type != SHT_SYMTAB && s.sh_type != SHT_DYNSYM) continue;
       const auto& strs = sh[s.sh_link];
@@ -107,8 +109,12 @@ struct Gpu {
     if (va + size > it->first + it->second.second) throw std::runtime_error("host(): range outside its buffer");
     return mem.bo_cpu_ptr(it->second.first) + (va - it->first);
   }
-  template <class T> void put(uint64_t va, const std::vector<T>& v) { std::memcpy(host(va, v.size() * sizeof(T)), v.data(), v.size() * sizeof(T)); }
-  template <class T> std::vector<T> get(uint64_t va, size_t n) {
+  template <class T>
+  void put(uint64_t va, const std::vector<T>& v) {
+    std::memcpy(host(va, v.size() * sizeof(T)), v.data(), v.size() * sizeof(T));
+  }
+  template <class T>
+  std::vector<T> get(uint64_t va, size_t n) {
     std::vector<T> v(n);
     std::memcpy(v.data(), host(va, n * sizeof(T)), n * sizeof(T));
     return v;
@@ -153,7 +159,8 @@ inline spork::sim::DispatchState make_state(uint64_t code_va, const KernelDesc& 
 // Packs kernel arguments (8-byte pointers, 4-byte scalars) at their natural alignment.
 struct Args {
   std::vector<uint8_t> bytes;
-  template <class T> Args& add(T v) {
+  template <class T>
+  Args& add(T v) {
     const size_t a = sizeof(T);
     bytes.resize((bytes.size() + a - 1) / a * a);
     const size_t o = bytes.size();
@@ -165,8 +172,8 @@ struct Args {
 
 // Runs kernel `name` of a loaded code object: kernarg buffer, scratch if the kernel needs it.
 inline spork::sim::DispatchStats run_kernel(Gpu& gpu, const CodeObject& co, uint64_t code_va, const std::string& name,
-                                            const Args& args, std::array<uint32_t, 3> groups, std::array<uint32_t, 3> block,
-                                            spork::sim::DispatchOptions opt = {}) {
+                                            const Args& args, std::array<uint32_t, 3> groups,
+                                            std::array<uint32_t, 3> block, spork::sim::DispatchOptions opt = {}) {
   const KernelDesc& k = co.kernels.at(name);
   std::vector<uint8_t> ka(std::max<size_t>(k.kernarg_size, args.bytes.size()) + 64, 0);
   std::memcpy(ka.data(), args.bytes.data(), args.bytes.size());

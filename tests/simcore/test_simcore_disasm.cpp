@@ -52,7 +52,7 @@ bool is_gfx11_elf(const fs::path& p) {
   if (!f || std::fread(h, 1, sizeof h, f.get()) != sizeof h) return false;
   if (h[0] != 0x7F || h[1] != 'E' || h[2] != 'L' || h[3] != 'F' || h[4] != 2 || h[5] != 1) return false;
   const unsigned machine = h[18] | (h[19] << 8);  // e_machine
-  const unsigned mach = h[48];                     // low byte of e_flags: EF_AMDGPU_MACH
+  const unsigned mach = h[48];                    // low byte of e_flags: EF_AMDGPU_MACH
   // EM_AMDGPU; gfx1100 0x41, gfx1150 0x43, gfx1103 0x44, gfx1101 0x46, gfx1102 0x47, gfx1151 0x4a.
   return machine == 224 &&
          (mach == 0x41 || mach == 0x43 || mach == 0x44 || mach == 0x46 || mach == 0x47 || mach == 0x4a);
@@ -119,7 +119,8 @@ TEST_CASE("decoder and disassembler agree with llvm-objdump-19 on every built co
         mine = mine.substr(0, mine.find(' ')) + text.substr(sp);
       if (ok) {
         // The core must have a handler for every instruction clang emitted.
-        for (const char* n : {inst.info ? inst.info->name : nullptr, inst.enc == isa::Enc::VOPD && inst.infoy ? inst.infoy->name : nullptr}) {
+        for (const char* n : {inst.info ? inst.info->name : nullptr,
+                              inst.enc == isa::Enc::VOPD && inst.infoy ? inst.infoy->name : nullptr}) {
           if (!n) continue;
           std::string name = n;
           if (name.rfind("v_dual_", 0) == 0) name = "v_" + name.substr(7);

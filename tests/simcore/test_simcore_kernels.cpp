@@ -136,7 +136,8 @@ TEST_CASE("simcore_ops kernels at -O0/-O1/-O3") {
                                 uint32_t(X >> (y & 63)) + uint32_t(SX >> 40),
                                 std::rotl(x, int(y & 31)),
                                 uint32_t(sx < sy) + 2u * uint32_t(X < Y) + 4u * uint32_t(SX < 0)};
-        for (int k = 0; k < 16; ++k) REQUIRE_MESSAGE(o[i * 16 + k] == r[k], "item " << i << " result " << k << " x=" << x << " y=" << y);
+        for (int k = 0; k < 16; ++k)
+          REQUIRE_MESSAGE(o[i * 16 + k] == r[k], "item " << i << " result " << k << " x=" << x << " y=" << y);
       }
     }
     SUBCASE("float_ops") {
@@ -154,23 +155,25 @@ TEST_CASE("simcore_ops kernels at -O0/-O1/-O3") {
       auto o = gpu.get<float>(O, n * 12);
       for (uint32_t i = 0; i < n; ++i) {
         const float x = a[i], y = b[i];
-        const float r[12] = {x * y + 1.5f,
-                             x / y,
-                             std::sqrt(std::fabs(x)),
-                             std::fma(x, y, -x),
-                             std::fmin(x, y) - std::fmax(x, y),
-                             float(int(x * 100.0f)),
-                             float(uint32_t(std::fabs(y) * 1000.0f)),
-                             std::floor(x * 3.0f) + std::ceil(y * 5.0f) + std::trunc(x * 7.0f) + std::nearbyint(y * 9.0f),
-                             x < y ? x - y : y * 2.0f,
-                             1.0f / x,
-                             float(double(x) * double(y)),
-                             std::copysign(std::fabs(x), y)};
+        const float r[12] = {
+            x * y + 1.5f,
+            x / y,
+            std::sqrt(std::fabs(x)),
+            std::fma(x, y, -x),
+            std::fmin(x, y) - std::fmax(x, y),
+            float(int(x * 100.0f)),
+            float(uint32_t(std::fabs(y) * 1000.0f)),
+            std::floor(x * 3.0f) + std::ceil(y * 5.0f) + std::trunc(x * 7.0f) + std::nearbyint(y * 9.0f),
+            x < y ? x - y : y * 2.0f,
+            1.0f / x,
+            float(double(x) * double(y)),
+            std::copysign(std::fabs(x), y)};
         // Division, reciprocal and sqrt may use the 1-ulp hardware approximations (OpenCL allows 2.5 ulp).
         const uint64_t tol[12] = {1, 3, 3, 0, 0, 0, 0, 0, 0, 3, 0, 0};
         for (int k = 0; k < 12; ++k)
-          REQUIRE_MESSAGE((ulp_diff(o[i * 12 + k], r[k]) <= tol[k] || (k == 0 && o[i * 12] == std::fma(x, y, 1.5f))),
-                          "item " << i << " result " << k << ": " << o[i * 12 + k] << " vs " << r[k] << " x=" << x << " y=" << y);
+          REQUIRE_MESSAGE(
+              (ulp_diff(o[i * 12 + k], r[k]) <= tol[k] || (k == 0 && o[i * 12] == std::fma(x, y, 1.5f))),
+              "item " << i << " result " << k << ": " << o[i * 12 + k] << " vs " << r[k] << " x=" << x << " y=" << y);
       }
     }
     SUBCASE("double_ops") {
@@ -304,7 +307,9 @@ TEST_CASE("simcore_ops kernels at -O0/-O1/-O3") {
 }
 
 namespace {
-std::string more_path(const char* opt) { return std::string(SIMCORE_KERNEL_DIR "/gfx1100/simcore_more_") + opt + ".co"; }
+std::string more_path(const char* opt) {
+  return std::string(SIMCORE_KERNEL_DIR "/gfx1100/simcore_more_") + opt + ".co";
+}
 bool close_rel(double a, double b, double rel) {
   if (std::isnan(a) || std::isnan(b)) return std::isnan(a) && std::isnan(b);
   return std::fabs(a - b) <= rel * std::max(1.0, std::fabs(b));
@@ -350,7 +355,8 @@ TEST_CASE("simcore_more kernels at -O0/-O1/-O3") {
       run_kernel(gpu, co, code, "vec", Args().add(O).add(A).add(B), {groups, 1, 1}, {64, 1, 1});
       auto o = gpu.get<float>(O, n * 4);
       for (uint32_t i = 0; i < n; ++i)
-        for (int k = 0; k < 4; ++k) REQUIRE(o[i * 4 + k] == a[i * 4 + k] * 2.0f + float(b[i * 4 + k]) + a[i * 4 + 3 - k]);
+        for (int k = 0; k < 4; ++k)
+          REQUIRE(o[i * 4 + k] == a[i * 4 + k] * 2.0f + float(b[i * 4 + k]) + a[i * 4 + 3 - k]);
     }
     SUBCASE("longs: 64-bit integer arithmetic, division and conversions") {
       std::vector<int64_t> a(n);
@@ -391,17 +397,16 @@ TEST_CASE("simcore_more kernels at -O0/-O1/-O3") {
         const float x = a[i];
         int e;
         const float mant = std::frexp(x, &e);
-        const double ref[8] = {std::fabs(x) + std::copysign(1.0f, x),
-                               std::max(x, 0.0f) * std::min(x, 1.0f),
-                               1.0 / x + 1.0 / std::sqrt(std::fabs(x) + 1.0),
-                               std::exp2(double(x)) + std::log2(std::fabs(x) + 1.0),
-                               std::sin(pi2 * x) + std::cos(pi2 * x),
-                               (x - std::floor(x)) + x * 8.0 + mant,
-                               double(e) + std::round(x) + std::trunc(x),
-                               x > 0 ? std::sqrt(x) : -x};
-        for (int k = 0; k < 8; ++k) REQUIRE_MESSAGE(close_rel(o[i * 8 + k], ref[k], 1e-5), "item " << i << " result " << k);
+        const double ref[8] = {
+            std::fabs(x) + std::copysign(1.0f, x),         std::max(x, 0.0f) * std::min(x, 1.0f),
+            1.0 / x + 1.0 / std::sqrt(std::fabs(x) + 1.0), std::exp2(double(x)) + std::log2(std::fabs(x) + 1.0),
+            std::sin(pi2 * x) + std::cos(pi2 * x),         (x - std::floor(x)) + x * 8.0 + mant,
+            double(e) + std::round(x) + std::trunc(x),     x > 0 ? std::sqrt(x) : -x};
+        for (int k = 0; k < 8; ++k)
+          REQUIRE_MESSAGE(close_rel(o[i * 8 + k], ref[k], 1e-5), "item " << i << " result " << k);
         const double y = dd[i];
-        const double rd = std::fma(y, y, 1.0) / (y + 3.0) + std::round(y) + double(uint64_t(std::fabs(y))) + std::fmax(y, 2.0);
+        const double rd =
+            std::fma(y, y, 1.0) / (y + 3.0) + std::round(y) + double(uint64_t(std::fabs(y))) + std::fmax(y, 2.0);
         REQUIRE(close_rel(od[i], rd, 1e-15));
       }
     }
@@ -518,7 +523,8 @@ TEST_CASE("run-time indexed register arrays and half precision at -O0/-O1/-O3") 
       for (uint32_t i = 0; i < n; ++i) {
         const _Float16 fused = _Float16(double(h[i]) * double(h[i + 1]) + 1.5);
         const _Float16 split = _Float16(float(_Float16(float(h[i]) * float(h[i + 1]))) + 1.5f);
-        REQUIRE_MESSAGE((o[i] == fused || o[i] == split), "item " << i << ": " << float(o[i]) << " vs " << float(fused));
+        REQUIRE_MESSAGE((o[i] == fused || o[i] == split),
+                        "item " << i << ": " << float(o[i]) << " vs " << float(fused));
         REQUIRE(f[i] == float(_Float16(float(h[i]) - float(h[i + 1]))) * 0.5f);
       }
     }
