@@ -15,24 +15,36 @@ std::string hex(uint64_t v) {
 
 const char* to_string(ErrorKind k) {
   switch (k) {
-    case ErrorKind::None: return "none";
-    case ErrorKind::VmFault: return "VM fault";
-    case ErrorKind::Hang: return "hang";
-    case ErrorKind::Unimplemented: return "unimplemented";
-    case ErrorKind::Shader: return "shader error";
-    case ErrorKind::Cp: return "CP error";
-    case ErrorKind::Cancelled: return "cancelled";
-    case ErrorKind::Other: return "error";
+    case ErrorKind::None:
+      return "none";
+    case ErrorKind::VmFault:
+      return "VM fault";
+    case ErrorKind::Hang:
+      return "hang";
+    case ErrorKind::Unimplemented:
+      return "unimplemented";
+    case ErrorKind::Shader:
+      return "shader error";
+    case ErrorKind::Cp:
+      return "CP error";
+    case ErrorKind::Cancelled:
+      return "cancelled";
+    case ErrorKind::Other:
+      return "error";
   }
   return "?";
 }
 
 const char* to_string(SubmissionResult::Status s) {
   switch (s) {
-    case SubmissionResult::Status::Pending: return "pending";
-    case SubmissionResult::Status::Completed: return "completed";
-    case SubmissionResult::Status::Failed: return "failed";
-    case SubmissionResult::Status::TimedOut: return "timed out";
+    case SubmissionResult::Status::Pending:
+      return "pending";
+    case SubmissionResult::Status::Completed:
+      return "completed";
+    case SubmissionResult::Status::Failed:
+      return "failed";
+    case SubmissionResult::Status::TimedOut:
+      return "timed out";
   }
   return "?";
 }

@@ -32,10 +32,10 @@ namespace spork::sim {
 
 struct GpuOptions {
   uint64_t instruction_budget = DispatchOptions{}.instruction_budget;  // per dispatch, wave-instructions
-  bool collect_stats = false;   // per-dispatch DispatchStats kept with each submission
-  unsigned shader_threads = 0;  // host threads the shader core uses; 0: one per hardware thread
-  std::chrono::milliseconds wait_timeout{5000};  // WAIT_REG_MEM gives up after this (HangError)
-  unsigned max_ib_depth = 4;                     // nested INDIRECT_BUFFER calls
+  bool collect_stats = false;                      // per-dispatch DispatchStats kept with each submission
+  unsigned shader_threads = 0;                     // host threads the shader core uses; 0: one per hardware thread
+  std::chrono::milliseconds wait_timeout{5000};    // WAIT_REG_MEM gives up after this (HangError)
+  unsigned max_ib_depth = 4;                       // nested INDIRECT_BUFFER calls
   uint64_t max_packets = CpOptions{}.max_packets;  // per submitted IB; more is reported as a hang
 };
 
@@ -49,16 +49,16 @@ struct DeviceInfo {
   unsigned max_waves_per_simd = 16;
   unsigned lds_bytes_per_workgroup = 65536;
   unsigned max_workgroup_size = 1024;
-  uint64_t shader_clock_hz = 2'500'000'000;  // nominal gfx1100 boost clock, not the model's speed
+  uint64_t shader_clock_hz = 2'500'000'000;                // nominal gfx1100 boost clock, not the model's speed
   uint64_t timestamp_hz = CommandProcessor::kTimestampHz;  // GPU clock counter (RELEASE_MEM/COPY_DATA)
-  uint64_t vram_bytes = 16ull << 30;  // nominal; BOs live in host memory
+  uint64_t vram_bytes = 16ull << 30;                       // nominal; BOs live in host memory
   uint64_t gtt_bytes = 16ull << 30;
   uint64_t va_start = Memory::kVaStart, va_end = Memory::kVaEnd;
 };
 
 struct IbRef {
-  uint64_t va = 0;       // GPU address, 4-byte aligned
-  uint32_t dwords = 0;   // size
+  uint64_t va = 0;      // GPU address, 4-byte aligned
+  uint32_t dwords = 0;  // size
 };
 
 enum class ErrorKind { None, VmFault, Hang, Unimplemented, Shader, Cp, Cancelled, Other };
@@ -79,8 +79,8 @@ struct SubmissionResult {
   enum class Status { Pending, Completed, Failed, TimedOut };
   uint64_t seq = 0;
   Status status = Status::Pending;
-  SubmissionError error;              // when Failed
-  std::vector<DispatchStats> stats;   // one per dispatch, when collect_stats
+  SubmissionError error;                            // when Failed
+  std::vector<DispatchStats> stats;                 // one per dispatch, when collect_stats
   uint64_t start_timestamp = 0, end_timestamp = 0;  // GPU clock counter (100 MHz)
   bool ok() const { return status == Status::Completed; }
 };

@@ -75,8 +75,8 @@ std::string where(const Wave& w, const XInst& x) {
 }
 
 void h_unimplemented(Wave& w, const XInst& x) {
-  throw UnimplementedError("unimplemented gfx11 instruction '" + (x.d ? isa::mnemonic(*x.d) : std::string("?")) + "' in " +
-                           where(w, x));
+  throw UnimplementedError("unimplemented gfx11 instruction '" + (x.d ? isa::mnemonic(*x.d) : std::string("?")) +
+                           "' in " + where(w, x));
 }
 void h_bad_operand(Wave& w, const XInst& x) {
   throw UnimplementedError("unsupported operand (DPP/SDWA or reserved source) in " + where(w, x));
@@ -102,7 +102,8 @@ void h_setpc(Wave& w, const XInst& x);
 void h_swappc(Wave& w, const XInst& x);
 void h_call(Wave& w, const XInst& x);
 void h_undecodable(Wave& w, const XInst& x) {
-  throw ShaderError(std::string("cannot execute: ") + (x.note ? x.note : "undecodable instruction") + " — " + where(w, x));
+  throw ShaderError(std::string("cannot execute: ") + (x.note ? x.note : "undecodable instruction") + " — " +
+                    where(w, x));
 }
 
 struct Program {
@@ -111,10 +112,10 @@ struct Program {
   uint32_t rsrc1 = 0;
   std::deque<isa::Inst> insts;
   std::deque<XInst> xs;
-  std::deque<std::string> errors;                       // texts of undecodable instructions
+  std::deque<std::string> errors;  // texts of undecodable instructions
   std::unordered_map<uint64_t, XInst*> by_pc;
   std::vector<std::pair<uint64_t, std::vector<uint8_t>>> bytes;  // what was decoded (cache check)
-  std::mutex mu;                                        // lazy decoding (s_setpc to a new PC)
+  std::mutex mu;                                                 // lazy decoding (s_setpc to a new PC)
 
   // Still the same code in memory?
   bool unchanged() const {
@@ -261,8 +262,11 @@ struct Program {
       case isa::Enc::SMEM:
         x.addr = in.sbase;
         x.saddr = in.soffset;
-        x.dwords = static_cast<uint8_t>(name == "s_load_b32" ? 1 : name == "s_load_b64" ? 2 : name == "s_load_b128" ? 4
-                                        : name == "s_load_b256" ? 8 : 16);
+        x.dwords = static_cast<uint8_t>(name == "s_load_b32"    ? 1
+                                        : name == "s_load_b64"  ? 2
+                                        : name == "s_load_b128" ? 4
+                                        : name == "s_load_b256" ? 8
+                                                                : 16);
         break;
       case isa::Enc::DS:
       case isa::Enc::FLAT:
@@ -286,7 +290,8 @@ struct Program {
     if (name == "s_call_b64") x.fn = h_call, x.cls = C_BRANCH;
     if (name == "v_add_co_ci_u32" || name == "v_sub_co_ci_u32" || name == "v_subrev_co_ci_u32") x.aux = 1;
     // Hot path: VOP2 v_fmac_f32 with VGPR sources and no modifiers.
-    if (name == "v_fmac_f32" && x.kind[0] == K_VGPR && x.kind[1] == K_VGPR && !x.neg && !x.abs && !x.clamp && !x.omod && !ftz32())
+    if (name == "v_fmac_f32" && x.kind[0] == K_VGPR && x.kind[1] == K_VGPR && !x.neg && !x.abs && !x.clamp && !x.omod &&
+        !ftz32())
       x.fn = vop2_fmac_vv;
   }
 
@@ -314,7 +319,7 @@ struct Program {
       } else if (c == isa::kLiteral) {
         x.kind[i] = K_CONST;
         x.k[i] = in.lit;
-        x.k64[i] = (flags & F_FP64) ? static_cast<uint64_t>(in.lit) << 32
+        x.k64[i] = (flags & F_FP64)       ? static_cast<uint64_t>(in.lit) << 32
                    : (flags & F_SIGNED64) ? static_cast<uint64_t>(static_cast<int64_t>(static_cast<int32_t>(in.lit)))
                                           : in.lit;
       } else if (c == isa::kSharedBase || c == isa::kPrivateBase) {
@@ -509,7 +514,8 @@ struct Budget {
 
 struct Stopped {};  // another worker failed: unwind quietly
 
-template <bool kStats> void run_wave(Wave& w, Budget& b, DispatchStats& st, uint64_t total_budget) {
+template <bool kStats>
+void run_wave(Wave& w, Budget& b, DispatchStats& st, uint64_t total_budget) {
   const XInst* ip = w.ip;
   for (;;) {
     if (b.left <= 0) {
@@ -517,11 +523,13 @@ template <bool kStats> void run_wave(Wave& w, Budget& b, DispatchStats& st, uint
       if (!b.refill()) {
         if (b.sh->stop.load()) throw Stopped{};
         if (b.cancelled)
-          throw CancelledError("dispatch abandoned (the submission was cancelled or the GPU is being destroyed): " + wave_name(w) + " at PC " + hex(ip->d ? ip->d->pc : 0) + " (" +
+          throw CancelledError("dispatch abandoned (the submission was cancelled or the GPU is being destroyed): " +
+                               wave_name(w) + " at PC " + hex(ip->d ? ip->d->pc : 0) + " (" +
                                (ip->d ? isa::disassemble(*ip->d) : std::string("?")) + ")");
         throw HangError("dispatch exceeded its budget of " + std::to_string(total_budget) +
                         " wave-instructions (a hang or an endless loop?): " + wave_name(w) + " at PC " +
-                        hex(ip->d ? ip->d->pc : 0) + " (" + (ip->d ? isa::disassemble(*ip->d) : std::string("?")) + ")");
+                        hex(ip->d ? ip->d->pc : 0) + " (" + (ip->d ? isa::disassemble(*ip->d) : std::string("?")) +
+                        ")");
       }
     }
     const XInst* x = ip;
@@ -531,15 +539,34 @@ template <bool kStats> void run_wave(Wave& w, Budget& b, DispatchStats& st, uint
     if constexpr (kStats) {
       const uint32_t lanes = popcount32(w.exec());
       switch (x->cls) {
-        case C_SALU: ++st.salu; break;
-        case C_VALU: ++st.valu; st.valu_active_lanes += lanes; break;
-        case C_VOPD: ++st.vopd; break;
-        case C_SMEM: ++st.smem; break;
-        case C_VMEM: ++st.vmem; break;
-        case C_LDS: ++st.lds; break;
-        case C_BRANCH: ++st.branch; break;
-        case C_WAITCNT: ++st.waitcnt; break;
-        default: ++st.other; break;
+        case C_SALU:
+          ++st.salu;
+          break;
+        case C_VALU:
+          ++st.valu;
+          st.valu_active_lanes += lanes;
+          break;
+        case C_VOPD:
+          ++st.vopd;
+          break;
+        case C_SMEM:
+          ++st.smem;
+          break;
+        case C_VMEM:
+          ++st.vmem;
+          break;
+        case C_LDS:
+          ++st.lds;
+          break;
+        case C_BRANCH:
+          ++st.branch;
+          break;
+        case C_WAITCNT:
+          ++st.waitcnt;
+          break;
+        default:
+          ++st.other;
+          break;
       }
       st.fma_lanes += static_cast<uint64_t>(x->fma) * lanes;
       st.waitcnt += x->fold_wait;
@@ -559,8 +586,9 @@ template <bool kStats> void run_wave(Wave& w, Budget& b, DispatchStats& st, uint
 DispatchStats ShaderCore::dispatch(const DispatchState& st, const DispatchOptions& opts) {
   const uint32_t rsrc1 = st.pgm_rsrc1, rsrc2 = st.pgm_rsrc2;
   if (!(st.dispatch_initiator & (1u << 15)))
-    throw ShaderError("wave64 dispatch (COMPUTE_DISPATCH_INITIATOR.CS_W32_EN = 0): the simulated gfx11 core runs wave32 "
-                      "only; set CS_W32_EN for code objects built for wave32");
+    throw ShaderError(
+        "wave64 dispatch (COMPUTE_DISPATCH_INITIATOR.CS_W32_EN = 0): the simulated gfx11 core runs wave32 "
+        "only; set CS_W32_EN for code objects built for wave32");
   const uint32_t nx = st.num_thread[0] & 0xFFFF, ny = st.num_thread[1] & 0xFFFF, nz = st.num_thread[2] & 0xFFFF;
   if (!nx || !ny || !nz)
     throw ShaderError("COMPUTE_NUM_THREAD_X/Y/Z is zero (" + std::to_string(nx) + "x" + std::to_string(ny) + "x" +
@@ -594,8 +622,8 @@ DispatchStats ShaderCore::dispatch(const DispatchState& st, const DispatchOption
   const bool have_scratch = scratch_en && wave_scratch > 0;
   if (have_scratch) {
     if (scratch_waves < waves_per_wg)
-      throw ShaderError("COMPUTE_TMPRING_SIZE.WAVES = " + std::to_string(scratch_waves) + " leaves no scratch slot for a " +
-                        std::to_string(waves_per_wg) + "-wave workgroup");
+      throw ShaderError("COMPUTE_TMPRING_SIZE.WAVES = " + std::to_string(scratch_waves) +
+                        " leaves no scratch slot for a " + std::to_string(waves_per_wg) + "-wave workgroup");
     workers = std::min(workers, scratch_waves / waves_per_wg);
   }
 
@@ -672,8 +700,10 @@ DispatchStats ShaderCore::dispatch(const DispatchState& st, const DispatchOption
             Wave& w = *wp;
             if (w.status == 0) {
               current = &w;
-              if (opts.collect_stats) run_wave<true>(w, b, ds, opts.instruction_budget);
-              else run_wave<false>(w, b, ds, opts.instruction_budget);
+              if (opts.collect_stats)
+                run_wave<true>(w, b, ds, opts.instruction_budget);
+              else
+                run_wave<false>(w, b, ds, opts.instruction_budget);
               current = nullptr;
               any_running = true;
             }
@@ -695,9 +725,10 @@ DispatchStats ShaderCore::dispatch(const DispatchState& st, const DispatchOption
     } catch (const VmFault& f) {
       VmFault e(f.address, f.access, f.what());
       if (current && current->ip) {
-        e = VmFault(f.address, f.access, std::string(f.what()) + " — " + wave_name(*current) + " at PC " +
-                                              hex(current->ip->d ? current->ip->d->pc : 0) + " (" +
-                                              (current->ip->d ? isa::disassemble(*current->ip->d) : "?") + ")");
+        e = VmFault(f.address, f.access,
+                    std::string(f.what()) + " — " + wave_name(*current) + " at PC " +
+                        hex(current->ip->d ? current->ip->d->pc : 0) + " (" +
+                        (current->ip->d ? isa::disassemble(*current->ip->d) : "?") + ")");
         e.wave = wave_name(*current);
         e.pc = current->ip->d ? current->ip->d->pc : 0;
         e.instruction = current->ip->d ? isa::disassemble(*current->ip->d) : "";

@@ -15,14 +15,14 @@ namespace spork::sim {
 struct DispatchState {
   uint64_t pgm_addr = 0;  // COMPUTE_PGM_LO/HI << 8
   uint32_t pgm_rsrc1 = 0, pgm_rsrc2 = 0, pgm_rsrc3 = 0;
-  std::array<uint32_t, 16> user_data{};    // COMPUTE_USER_DATA_0..15
-  std::array<uint32_t, 3> num_thread{};    // COMPUTE_NUM_THREAD_X/Y/Z (NUM_THREAD_FULL)
-  std::array<uint32_t, 3> start{};         // COMPUTE_START_X/Y/Z (in workgroups)
-  std::array<uint32_t, 3> dim{};           // DISPATCH_DIRECT dims (workgroups)
-  uint32_t dispatch_initiator = 0;         // COMPUTE_DISPATCH_INITIATOR
-  uint32_t tmpring_size = 0;               // COMPUTE_TMPRING_SIZE (WAVES, WAVESIZE)
-  uint64_t scratch_base = 0;               // COMPUTE_DISPATCH_SCRATCH_BASE_LO/HI << 8
-  uint32_t resource_limits = 0;            // COMPUTE_RESOURCE_LIMITS
+  std::array<uint32_t, 16> user_data{};  // COMPUTE_USER_DATA_0..15
+  std::array<uint32_t, 3> num_thread{};  // COMPUTE_NUM_THREAD_X/Y/Z (NUM_THREAD_FULL)
+  std::array<uint32_t, 3> start{};       // COMPUTE_START_X/Y/Z (in workgroups)
+  std::array<uint32_t, 3> dim{};         // DISPATCH_DIRECT dims (workgroups)
+  uint32_t dispatch_initiator = 0;       // COMPUTE_DISPATCH_INITIATOR
+  uint32_t tmpring_size = 0;             // COMPUTE_TMPRING_SIZE (WAVES, WAVESIZE)
+  uint64_t scratch_base = 0;             // COMPUTE_DISPATCH_SCRATCH_BASE_LO/HI << 8
+  uint32_t resource_limits = 0;          // COMPUTE_RESOURCE_LIMITS
 };
 
 struct DispatchOptions {
@@ -47,10 +47,18 @@ struct DispatchStats {
 };
 
 // Errors from a dispatch: the dispatch is abandoned, the core and memory stay usable.
-struct ShaderError : std::runtime_error { using std::runtime_error::runtime_error; };
-struct HangError : ShaderError { using ShaderError::ShaderError; };           // budget exhausted
-struct UnimplementedError : ShaderError { using ShaderError::ShaderError; };  // names the instruction
-struct CancelledError : ShaderError { using ShaderError::ShaderError; };      // DispatchOptions::cancel was set
+struct ShaderError : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+struct HangError : ShaderError {
+  using ShaderError::ShaderError;
+};  // budget exhausted
+struct UnimplementedError : ShaderError {
+  using ShaderError::ShaderError;
+};  // names the instruction
+struct CancelledError : ShaderError {
+  using ShaderError::ShaderError;
+};  // DispatchOptions::cancel was set
 
 class ShaderCore {
  public:
@@ -58,6 +66,7 @@ class ShaderCore {
   ~ShaderCore();
   // Runs the whole dispatch; throws VmFault / HangError / CancelledError / UnimplementedError / ShaderError.
   DispatchStats dispatch(const DispatchState& state, const DispatchOptions& opts = {});
+
  private:
   struct Impl;
   Impl* impl_;

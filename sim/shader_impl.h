@@ -55,10 +55,10 @@ struct XInst {
   uint8_t size = 4;    // memory access size in bytes per lane (sub-dword ops) / per dword element
   uint8_t aux = 0;     // per-opcode parameter
   bool glc = false, sve = false, vopd_hazard = false;
-  bool nop = false;            // no effect in the simulator (waits, delay hints, s_nop)
+  bool nop = false;                       // no effect in the simulator (waits, delay hints, s_nop)
   uint8_t fold_wait = 0, fold_other = 0;  // no-ops skipped after this instruction (counted, not run)
   const XInst* raw_next = nullptr;        // the real next instruction (before no-op folding)
-  const XInst* xa = nullptr;  // VOPD halves
+  const XInst* xa = nullptr;              // VOPD halves
   const XInst* xb = nullptr;
   const isa::Inst* d = nullptr;  // the decoded instruction (messages)
   const char* note = nullptr;    // why an instruction could not be decoded
@@ -69,9 +69,9 @@ struct WgCtx {
   const Memory* mem = nullptr;
   uint8_t* lds = nullptr;
   uint32_t lds_size = 0;
-  uint64_t scratch_base = 0;       // this worker's first wave slot
-  uint64_t scratch_wave_bytes = 0; // bytes per wave slot
-  uint32_t scratch_lane_bytes = 0; // per-lane private bytes
+  uint64_t scratch_base = 0;        // this worker's first wave slot
+  uint64_t scratch_wave_bytes = 0;  // bytes per wave slot
+  uint32_t scratch_lane_bytes = 0;  // per-lane private bytes
   bool scratch_en = false;
   uint32_t wg_id[3] = {0, 0, 0};
   DispatchStats* stats = nullptr;
@@ -87,10 +87,10 @@ struct Wave {
   const XInst* ip = nullptr;
   const XInst* nip = nullptr;
   WgCtx* ctx = nullptr;
-  unsigned index = 0;      // wave in workgroup
+  unsigned index = 0;  // wave in workgroup
   uint64_t scratch_base = 0;
   bool ftz32 = false, ftz64 = false, ieee = true, dx10 = true;
-  uint32_t mode = 0;       // HW_REG_MODE image (round/denorm bits)
+  uint32_t mode = 0;  // HW_REG_MODE image (round/denorm bits)
   uint32_t trapsts = 0;
   // Recently used mappings, so most accesses skip Memory::lookup: kTlbWays per access kind
   // (read, write, read-modify-write), replaced round-robin.
@@ -112,29 +112,41 @@ inline unsigned popcount32(uint32_t v) {
 
 inline uint32_t special_value(const Wave& w, uint16_t code) {
   switch (code) {
-    case isa::kScc: return w.scc;
-    case isa::kVccz: return w.s[isa::kVccLo] == 0;
-    case isa::kExecz: return w.s[isa::kExecLo] == 0;
-    default: return 0;
+    case isa::kScc:
+      return w.scc;
+    case isa::kVccz:
+      return w.s[isa::kVccLo] == 0;
+    case isa::kExecz:
+      return w.s[isa::kExecLo] == 0;
+    default:
+      return 0;
   }
 }
 
 // 32-bit scalar view of source i.
 inline uint32_t sv(const Wave& w, const XInst& x, int i) {
   switch (x.kind[i]) {
-    case K_SREG: return w.s[x.src[i]];
-    case K_CONST: return x.k[i];
-    case K_SPECIAL: return special_value(w, x.src[i]);
-    default: return 0;
+    case K_SREG:
+      return w.s[x.src[i]];
+    case K_CONST:
+      return x.k[i];
+    case K_SPECIAL:
+      return special_value(w, x.src[i]);
+    default:
+      return 0;
   }
 }
 // 64-bit scalar view of source i.
 inline uint64_t sv64(const Wave& w, const XInst& x, int i) {
   switch (x.kind[i]) {
-    case K_SREG: return w.s[x.src[i]] | static_cast<uint64_t>(w.s[x.src[i] + 1]) << 32;
-    case K_CONST: return x.k64[i];
-    case K_SPECIAL: return special_value(w, x.src[i]);
-    default: return 0;
+    case K_SREG:
+      return w.s[x.src[i]] | static_cast<uint64_t>(w.s[x.src[i] + 1]) << 32;
+    case K_CONST:
+      return x.k64[i];
+    case K_SPECIAL:
+      return special_value(w, x.src[i]);
+    default:
+      return 0;
   }
 }
 inline void fill32(uint32_t* b, uint32_t v) {
@@ -204,9 +216,9 @@ struct OpEntry {
 // Registration of handlers by mnemonic (VOP1/VOP2/VOPC without the _e32/_e64 suffix).
 void register_op(std::string_view name, Handler fn, uint8_t cls, uint8_t flags = 0, uint8_t fma = 0);
 const OpEntry* find_handler(std::string_view name);
-void register_valu_ops();   // shader_valu.cpp
-void register_scalar_ops(); // shader_scalar.cpp
-void register_memory_ops(); // shader_mem.cpp
+void register_valu_ops();    // shader_valu.cpp
+void register_scalar_ops();  // shader_scalar.cpp
+void register_memory_ops();  // shader_mem.cpp
 bool have_fma_isa();
 // VOPD fast path: both halves v_dual_fmac_f32 on VGPRs (chosen at preparation time).
 extern Handler vopd_fmac_fmac;

@@ -91,6 +91,7 @@ TEST_CASE("spork bench all, every backend, small sizes: table, JSON, CSV, PNG pl
   // The simulator is always there; vulkan and gl whenever Mesa's software drivers are.
   CHECK(absent.count("pm4") == 0);
   std::map<std::string, std::set<std::string>> ops;  // backend -> ops
+  std::set<std::string> pm4_membw;                   // "op / placement" of the pm4 membw records
   for (auto& rec : j["records"]) {
     INFO(rec.dump());
     for (auto& [name, type] : kFields) {
@@ -132,6 +133,10 @@ TEST_CASE("spork bench all, every backend, small sizes: table, JSON, CSV, PNG pl
       CHECK(rec["size_bytes"] == (op == "membw-copy" ? 2 * buf : buf));  // bytes counted read + write
       CHECK(rec["gbps"].get<double>() ==
             doctest::Approx(rec["size_bytes"].get<double>() / (rec["median_ms"].get<double>() * 1e6)).epsilon(1e-6));
+      if (be == "pm4") {
+        pm4_membw.insert(op + " / " + rec["placement"].get<std::string>());
+        CHECK(rec["placement_detail"].get<std::string>().size() > 0);
+      }
     } else {
       CHECK(op.rfind("dispatch-", 0) == 0);
       CHECK(rec["shape"] == "8 dispatches");
@@ -148,6 +153,11 @@ TEST_CASE("spork bench all, every backend, small sizes: table, JSON, CSV, PNG pl
     CAPTURE(be);
     CHECK(ops[be] == std::set<std::string>{"dispatch", "gemm", "membw"});
   }
+  // pm4: read, write and copy over VRAM (CPU-visible and not) and GTT.
+  std::set<std::string> want;
+  for (const char* op : {"membw-read", "membw-write", "membw-copy"})
+    for (const char* pl : {"VRAM", "VRAM (CPU-visible)", "GTT"}) want.insert(std::string(op) + " / " + pl);
+  CHECK(pm4_membw == want);
 
   // CSV: a header and one line per record (notes are quoted, never multi-line).
   std::string csv = slurp("all.csv");

@@ -1,8 +1,10 @@
 // sim::Memory, the command processor and sim::Gpu's submission queue, driven with raw PM4
-// built by pm4::Writer (no shader work except the empty-grid dispatch).
+// built by pm4::Writer (no shader work except the empty-grid dispatch and the endless `spin`
+// kernel of the cancellation tests).
 #include <doctest/doctest.h>
 
 #include <atomic>
+#include <memory>
 #include <thread>
 
 #include "pm4/writer.h"
@@ -113,15 +115,15 @@ TEST_CASE("memory: map() refuses bad arguments with a message") {
   Memory m;
   auto bo = m.create_bo(8192, Domain::VRAM);
   uint64_t va = Memory::kVaStart;
-  CHECK_THROWS_AS(m.map(bo, va + 1, 0, 4096, sim::PERM_READ), std::invalid_argument);      // misaligned va
-  CHECK_THROWS_AS(m.map(bo, va, 0, 100, sim::PERM_READ), std::invalid_argument);           // size not a page
-  CHECK_THROWS_AS(m.map(bo, va, 4096, 8192, sim::PERM_READ), std::invalid_argument);       // past the BO
-  CHECK_THROWS_AS(m.map(bo, 0x1000, 0, 4096, sim::PERM_READ), std::invalid_argument);      // below the VA space
-  CHECK_THROWS_AS(m.map(bo, va, 0, 4096, 0), std::invalid_argument);                       // no permission
-  CHECK_THROWS_AS(m.map(bo + 7, va, 0, 4096, sim::PERM_READ), std::invalid_argument);      // unknown BO
+  CHECK_THROWS_AS(m.map(bo, va + 1, 0, 4096, sim::PERM_READ), std::invalid_argument);  // misaligned va
+  CHECK_THROWS_AS(m.map(bo, va, 0, 100, sim::PERM_READ), std::invalid_argument);       // size not a page
+  CHECK_THROWS_AS(m.map(bo, va, 4096, 8192, sim::PERM_READ), std::invalid_argument);   // past the BO
+  CHECK_THROWS_AS(m.map(bo, 0x1000, 0, 4096, sim::PERM_READ), std::invalid_argument);  // below the VA space
+  CHECK_THROWS_AS(m.map(bo, va, 0, 4096, 0), std::invalid_argument);                   // no permission
+  CHECK_THROWS_AS(m.map(bo + 7, va, 0, 4096, sim::PERM_READ), std::invalid_argument);  // unknown BO
   m.map(bo, va + 4096, 0, 4096, sim::PERM_READ);
-  CHECK_THROWS_AS(m.map(bo, va, 0, 8192, sim::PERM_READ), std::invalid_argument);          // overlaps
-  CHECK_THROWS_AS(m.map(bo, va + 4096, 0, 4096, sim::PERM_READ), std::invalid_argument);   // same place
+  CHECK_THROWS_AS(m.map(bo, va, 0, 8192, sim::PERM_READ), std::invalid_argument);         // overlaps
+  CHECK_THROWS_AS(m.map(bo, va + 4096, 0, 4096, sim::PERM_READ), std::invalid_argument);  // same place
   CHECK_THROWS_AS(m.unmap(va), std::invalid_argument);
   CHECK_THROWS_AS(m.destroy_bo(bo + 7), std::invalid_argument);
   m.map(bo, va, 0, 4096, sim::PERM_READ);  // adjacent below is fine
@@ -216,18 +218,24 @@ TEST_CASE("cp: WRITE_DATA, RELEASE_MEM and COPY_DATA write what they say") {
   w.release_mem({.data_sel = ReleaseDataSel::VALUE_64BIT, .address = e.data.va + 40, .data = 0x0123456789ABCDEFull});
   w.release_mem({.data_sel = ReleaseDataSel::TIMESTAMP, .address = e.data.va + 48});
   w.copy_data({.src_sel = CopySrcSel::IMMEDIATE, .src_address = 0x1122334455667788ull, .dst_address = e.data.va + 56});
-  w.copy_data({.src_sel = CopySrcSel::IMMEDIATE, .src_address = 0xAABBCCDDull, .dst_address = e.data.va + 64,
+  w.copy_data({.src_sel = CopySrcSel::IMMEDIATE,
+               .src_address = 0xAABBCCDDull,
+               .dst_address = e.data.va + 64,
                .count_64bit = false});
   w.copy_data({.src_sel = CopySrcSel::MEMORY, .src_address = e.data.va + 40, .dst_address = e.data.va + 72});
   w.copy_data({.src_sel = CopySrcSel::TIMESTAMP, .dst_address = e.data.va + 80});
   // Register round trip: SET_SH_REG a user-data register, copy it to memory; WRITE_DATA to a register too.
   w.set_regs(COMPUTE_USER_DATA_3{.DATA = 0x600DF00D});
-  w.copy_data({.src_sel = CopySrcSel::REGISTER, .src_address = COMPUTE_USER_DATA_3::kByteAddress / 4,
-               .dst_address = e.data.va + 88, .count_64bit = false});
+  w.copy_data({.src_sel = CopySrcSel::REGISTER,
+               .src_address = COMPUTE_USER_DATA_3::kByteAddress / 4,
+               .dst_address = e.data.va + 88,
+               .count_64bit = false});
   const uint32_t regval[] = {0x7777AAAA};
   w.write_data(COMPUTE_USER_DATA_5::kByteAddress / 4, regval, WriteDstSel::REGISTER);
-  w.copy_data({.src_sel = CopySrcSel::REGISTER, .src_address = COMPUTE_USER_DATA_5::kByteAddress / 4,
-               .dst_address = e.data.va + 92, .count_64bit = false});
+  w.copy_data({.src_sel = CopySrcSel::REGISTER,
+               .src_address = COMPUTE_USER_DATA_5::kByteAddress / 4,
+               .dst_address = e.data.va + 92,
+               .count_64bit = false});
   w.acquire_mem({});
   w.event_write(EventType::CS_PARTIAL_FLUSH);
   w.nop(1).nop(5);
@@ -312,9 +320,13 @@ TEST_CASE("cp: several submissions in flight run in order; WAIT_REG_MEM waits fo
   for (uint32_t i = 0; i < 8; ++i) {
     Writer w;
     // Each reads what the one before wrote and writes it + 1 (order matters).
-    w.copy_data({.src_sel = CopySrcSel::MEMORY, .src_address = e.data.va + 200 + 4 * i,
-                 .dst_address = e.data.va + 300, .count_64bit = false});
-    w.copy_data({.src_sel = CopySrcSel::MEMORY, .src_address = e.data.va + 300, .dst_address = e.data.va + 204 + 4 * i,
+    w.copy_data({.src_sel = CopySrcSel::MEMORY,
+                 .src_address = e.data.va + 200 + 4 * i,
+                 .dst_address = e.data.va + 300,
+                 .count_64bit = false});
+    w.copy_data({.src_sel = CopySrcSel::MEMORY,
+                 .src_address = e.data.va + 300,
+                 .dst_address = e.data.va + 204 + 4 * i,
                  .count_64bit = false});
     submit(w);
   }
@@ -352,8 +364,10 @@ TEST_CASE("cp: a WAIT_REG_MEM that is never satisfied is reported as a hang, and
   e.check_still_works(0x1111);
   // A register wait as well.
   Writer wr;
-  wr.wait_reg_mem({.function = WaitFunction::NOT_EQUAL, .mem_space = WaitMemSpace::REGISTER,
-                   .address = COMPUTE_USER_DATA_9::kByteAddress / 4, .reference = 0});
+  wr.wait_reg_mem({.function = WaitFunction::NOT_EQUAL,
+                   .mem_space = WaitMemSpace::REGISTER,
+                   .address = COMPUTE_USER_DATA_9::kByteAddress / 4,
+                   .reference = 0});
   r = e.submit_ib(wr.dwords());
   CHECK(r.error.kind == sim::ErrorKind::Hang);
   e.check_still_works(0x2222);
@@ -370,25 +384,41 @@ TEST_CASE("cp: malformed IBs are CP errors naming the packet, its dword offset a
   const uint32_t hdr_unknown = (3u << 30) | (0u << 16) | (0x01u << 8) | 2u;  // opcode 0x01: not a PM4 opcode
   std::vector<Case> cases = {
       {"unknown opcode", {kNopFiller, kNopFiller, hdr_unknown, 0}, 2, "opcode 0x1", "unknown opcode 0x1"},
-      {"known but unmodelled", {kNopFiller, make_type3_header(Opcode::DRAW_INDEX_AUTO, 2), 0, 0}, 1,
-       "DRAW_INDEX_AUTO", "not modelled"},
+      {"known but unmodelled",
+       {kNopFiller, make_type3_header(Opcode::DRAW_INDEX_AUTO, 2), 0, 0},
+       1,
+       "DRAW_INDEX_AUTO",
+       "not modelled"},
       {"truncated", {kNopFiller, make_type3_header(Opcode::WRITE_DATA, 5), 0, 0}, 1, "WRITE_DATA", "truncated"},
-      {"DISPATCH_DIRECT too short", {make_type3_header(Opcode::DISPATCH_DIRECT, 3), 1, 1, 1}, 0, "DISPATCH_DIRECT",
+      {"DISPATCH_DIRECT too short",
+       {make_type3_header(Opcode::DISPATCH_DIRECT, 3), 1, 1, 1},
+       0,
+       "DISPATCH_DIRECT",
        "expected 4"},
       {"SET_SH_REG past the space",
-       {make_type3_header(Opcode::SET_SH_REG, 3), space_dwords(RegSpace::SH) - 1, 1, 2}, 0, "SET_SH_REG",
+       {make_type3_header(Opcode::SET_SH_REG, 3), space_dwords(RegSpace::SH) - 1, 1, 2},
+       0,
+       "SET_SH_REG",
        "past the end"},
       {"SET_SH_REG without values", {make_type3_header(Opcode::SET_SH_REG, 1), 0}, 0, "SET_SH_REG", "at least one"},
       {"type-0 packet", {kNopFiller, 0x00002C00u, 5}, 1, "TYPE0", "type-0"},
       {"type-2 packet", {0x80000000u}, 0, "TYPE2", "type-2"},
-      {"COMPUTE_SHADER_EN=0", {make_type3_header(Opcode::DISPATCH_DIRECT, 4), 1, 1, 1, 0}, 0, "DISPATCH_DIRECT",
+      {"COMPUTE_SHADER_EN=0",
+       {make_type3_header(Opcode::DISPATCH_DIRECT, 4), 1, 1, 1, 0},
+       0,
+       "DISPATCH_DIRECT",
        "COMPUTE_SHADER_EN"},
       {"RELEASE_MEM misaligned",
-       {make_type3_header(Opcode::RELEASE_MEM, 7), 0x28, 2u << 29, uint32_t(e.data.va + 4), uint32_t(e.data.va >> 32), 1, 2,
-        0},
-       0, "RELEASE_MEM", "8-byte aligned"},
-      {"WRITE_DATA to an unmodelled register", {make_type3_header(Opcode::WRITE_DATA, 4), 0, 0x1000, 0, 1}, 0,
-       "WRITE_DATA", "neither an SH nor a UCONFIG"},
+       {make_type3_header(Opcode::RELEASE_MEM, 7), 0x28, 2u << 29, uint32_t(e.data.va + 4), uint32_t(e.data.va >> 32),
+        1, 2, 0},
+       0,
+       "RELEASE_MEM",
+       "8-byte aligned"},
+      {"WRITE_DATA to an unmodelled register",
+       {make_type3_header(Opcode::WRITE_DATA, 4), 0, 0x1000, 0, 1},
+       0,
+       "WRITE_DATA",
+       "neither an SH nor a UCONFIG"},
   };
   uint32_t magic = 1;
   for (const Case& c : cases) {
@@ -504,10 +534,20 @@ TEST_CASE("cp: random packet streams fail cleanly (CP error, VM fault or hang), 
   // IBs live in a read-only buffer; packets aim their addresses at `data` (writable) or `ibs`.
   Buffer ibs = e.alloc(1 << 16, Domain::GTT, sim::PERM_READ);
   std::mt19937 r(1234);
-  const Opcode ops[] = {Opcode::NOP, Opcode::SET_SH_REG, Opcode::SET_UCONFIG_REG, Opcode::DISPATCH_DIRECT,
-                        Opcode::DISPATCH_INDIRECT, Opcode::ACQUIRE_MEM, Opcode::RELEASE_MEM, Opcode::EVENT_WRITE,
-                        Opcode::WRITE_DATA, Opcode::WAIT_REG_MEM, Opcode::COPY_DATA, Opcode::INDIRECT_BUFFER,
-                        Opcode::DRAW_INDEX_AUTO, Opcode::DMA_DATA};
+  const Opcode ops[] = {Opcode::NOP,
+                        Opcode::SET_SH_REG,
+                        Opcode::SET_UCONFIG_REG,
+                        Opcode::DISPATCH_DIRECT,
+                        Opcode::DISPATCH_INDIRECT,
+                        Opcode::ACQUIRE_MEM,
+                        Opcode::RELEASE_MEM,
+                        Opcode::EVENT_WRITE,
+                        Opcode::WRITE_DATA,
+                        Opcode::WAIT_REG_MEM,
+                        Opcode::COPY_DATA,
+                        Opcode::INDIRECT_BUFFER,
+                        Opcode::DRAW_INDEX_AUTO,
+                        Opcode::DMA_DATA};
   auto addr = [&](uint64_t base, uint64_t size) { return base + (r() % (size / 4)) * 4; };
   std::map<sim::ErrorKind, int> kinds;
   int completed = 0;
@@ -523,16 +563,31 @@ TEST_CASE("cp: random packet streams fail cleanly (CP error, VM fault or hang), 
       uint32_t payload = 1 + r() % 8;
       if (r() % 4) {  // mostly the right size, so the packets get executed
         switch (op) {
-          case Opcode::DISPATCH_DIRECT: payload = 4; break;
-          case Opcode::DISPATCH_INDIRECT: payload = 3; break;
+          case Opcode::DISPATCH_DIRECT:
+            payload = 4;
+            break;
+          case Opcode::DISPATCH_INDIRECT:
+            payload = 3;
+            break;
           case Opcode::ACQUIRE_MEM:
-          case Opcode::RELEASE_MEM: payload = 7; break;
-          case Opcode::EVENT_WRITE: payload = 1; break;
-          case Opcode::WAIT_REG_MEM: payload = 6; break;
-          case Opcode::COPY_DATA: payload = 5; break;
+          case Opcode::RELEASE_MEM:
+            payload = 7;
+            break;
+          case Opcode::EVENT_WRITE:
+            payload = 1;
+            break;
+          case Opcode::WAIT_REG_MEM:
+            payload = 6;
+            break;
+          case Opcode::COPY_DATA:
+            payload = 5;
+            break;
           case Opcode::WRITE_DATA:
-          case Opcode::SET_SH_REG: payload = std::max(payload, 4u); break;
-          default: break;
+          case Opcode::SET_SH_REG:
+            payload = std::max(payload, 4u);
+            break;
+          default:
+            break;
         }
       }
       if (op == Opcode::INDIRECT_BUFFER) payload = 3;
@@ -540,10 +595,17 @@ TEST_CASE("cp: random packet streams fail cleanly (CP error, VM fault or hang), 
       for (uint32_t i = 0; i < payload; ++i) {
         uint32_t v = r();
         switch (r() % 5) {
-          case 0: v = uint32_t(addr(e.data.va, e.data.size)); break;
-          case 1: v = uint32_t(e.data.va >> 32); break;
-          case 2: v = r() % 8; break;
-          default: break;
+          case 0:
+            v = uint32_t(addr(e.data.va, e.data.size));
+            break;
+          case 1:
+            v = uint32_t(e.data.va >> 32);
+            break;
+          case 2:
+            v = r() % 8;
+            break;
+          default:
+            break;
         }
         if (op == Opcode::SET_SH_REG && i == 0 && r() % 2) v = 0x200 + r() % 0x40;  // the compute registers
         if ((op == Opcode::DISPATCH_DIRECT || op == Opcode::DISPATCH_INDIRECT) && i < 3 && r() % 4) v = r() % 3;
@@ -568,8 +630,9 @@ TEST_CASE("cp: random packet streams fail cleanly (CP error, VM fault or hang), 
     }
   }
   MESSAGE("completed " << completed << ", CP errors " << kinds[sim::ErrorKind::Cp] << ", VM faults "
-                       << kinds[sim::ErrorKind::VmFault] << ", hangs " << kinds[sim::ErrorKind::Hang] << ", shader errors "
-                       << kinds[sim::ErrorKind::Shader] << ", unimplemented " << kinds[sim::ErrorKind::Unimplemented]);
+                       << kinds[sim::ErrorKind::VmFault] << ", hangs " << kinds[sim::ErrorKind::Hang]
+                       << ", shader errors " << kinds[sim::ErrorKind::Shader] << ", unimplemented "
+                       << kinds[sim::ErrorKind::Unimplemented]);
   CHECK(kinds[sim::ErrorKind::Cp] > 0);
   CHECK(kinds[sim::ErrorKind::VmFault] > 0);
   e.gpu.set_options(CpEnv::opts());
@@ -591,4 +654,82 @@ TEST_CASE("gpu: destroying it with a blocked WAIT_REG_MEM and queued work return
     CHECK(e.gpu.wait(1, std::chrono::milliseconds(10)).status == Status::TimedOut);
   }
   CHECK(std::chrono::steady_clock::now() - start < std::chrono::minutes(1));
+}
+
+// The endless `spin` kernel with a budget it would need hours to use up: only cancellation
+// can end it. The bounds are generous (not timing tests): they tell "stopped" from "ran on".
+namespace {
+sim::GpuOptions endless_options() {
+  auto o = SimEnv::default_options();
+  o.instruction_budget = 1'000'000'000'000ull;
+  o.shader_threads = 2;
+  return o;
+}
+Launch spin_launch(const Program& p, const Buffer& flag) {
+  Launch l;
+  l.kernel = &p.kernel("spin");
+  l.image_base = p.image.va;
+  l.args = {buf(flag)};
+  l.geometry.grid = {2, 1, 1};
+  l.geometry.workgroup = {64, 1, 1};
+  return l;
+}
+double seconds_since(std::chrono::steady_clock::time_point t0) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+}
+}  // namespace
+
+TEST_CASE("gpu: cancel() abandons a running endless dispatch and a queued submission; the next one works") {
+  SimEnv e(endless_options());
+  Program p = e.load(kernel_path("scratch"));
+  Buffer flag = e.alloc(4);
+  std::memset(flag.host, 0, 4);
+  // Times out while spinning (run() frees its temporaries; the GPU keeps them pinned).
+  auto r = e.run({spin_launch(p, flag)}, std::chrono::milliseconds(300));
+  REQUIRE(r.status == Status::TimedOut);
+  const uint64_t running = r.seq;
+  // A second submission queued behind it.
+  Writer w;
+  const uint32_t marker[] = {0x5EC0};
+  w.write_data(flag.va, marker);
+  Buffer ib = e.alloc(w.dwords().size() * 4, sim::Domain::GTT, sim::PERM_READ);
+  std::memcpy(ib.host, w.dwords().data(), w.dwords().size() * 4);
+  const uint64_t queued = e.gpu.submit({{ib.va, uint32_t(w.dwords().size())}});
+  CHECK(e.gpu.cancel(queued));
+  auto q = e.gpu.wait(queued, std::chrono::seconds(5));
+  REQUIRE(q.status == Status::Failed);
+  CHECK(q.error.kind == sim::ErrorKind::Cancelled);
+  CHECK_MESSAGE(contains(q.error.message, "cancelled: "), q.error.message);
+  // Now the running one.
+  const auto t0 = std::chrono::steady_clock::now();
+  CHECK(e.gpu.cancel(running));
+  r = e.gpu.wait(running, std::chrono::seconds(60));
+  CHECK(seconds_since(t0) < 30);
+  REQUIRE(r.status == Status::Failed);
+  CHECK(r.error.kind == sim::ErrorKind::Cancelled);
+  CHECK_MESSAGE(r.error.message.rfind("cancelled: ", 0) == 0, r.error.message);
+  CHECK_MESSAGE(contains(r.error.message, "DISPATCH_DIRECT"), r.error.message);
+  CHECK_MESSAGE(contains(r.error.message, "PC 0x"), r.error.message);
+  MESSAGE("cancel report: " << r.error.message);
+  CHECK(std::string(sim::to_string(r.error.kind)) == "cancelled");
+  CHECK(flag.as<uint32_t>()[0] == 0);  // the queued WRITE_DATA never ran
+  CHECK_FALSE(e.gpu.cancel(running));  // already finished
+  CHECK_THROWS_AS(e.gpu.cancel(queued + 100), std::invalid_argument);
+  // The flag is cleared for what comes next: the same kernel, released by the host, completes.
+  std::memset(flag.host, 1, 4);
+  auto ok = e.run({spin_launch(p, flag)}, std::chrono::seconds(60));
+  CHECK_MESSAGE(ok.ok(), describe(ok));
+  e.free(ib), e.free(flag);
+}
+
+TEST_CASE("gpu: destroying a Gpu with an endless dispatch running returns promptly") {
+  auto e = std::make_unique<SimEnv>(endless_options());
+  Program p = e->load(kernel_path("scratch"));
+  Buffer flag = e->alloc(4);
+  std::memset(flag.host, 0, 4);
+  auto r = e->run({spin_launch(p, flag)}, std::chrono::milliseconds(300));
+  REQUIRE(r.status == Status::TimedOut);
+  const auto t0 = std::chrono::steady_clock::now();
+  e.reset();
+  CHECK(seconds_since(t0) < 30);
 }
